@@ -1,0 +1,15 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+await tf.setBackend('wasm');
+const x = tf.randomNormal([2,9,9,3]); const w = tf.randomNormal([3,3,3,4]);
+const xd = await x.data(), wd = await w.data();
+const pad: [[number,number],[number,number],[number,number],[number,number]] = [[0,0],[2,1],[0,3],[0,0]];
+const r1 = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, pad, 'NHWC', 2);
+const d1 = await r1.data();
+await tf.setBackend('cpu');
+const r2 = tf.conv2d(tf.tensor4d(xd,[2,9,9,3]), tf.tensor4d(wd,[3,3,3,4]), 1, pad, 'NHWC', 2);
+const d2 = await r2.data();
+let m=0; for (let i=0;i<d1.length;i++) m=Math.max(m,Math.abs(d1[i]!-d2[i]!));
+console.log(r1.shape, r2.shape, 'maxdiff', m);
+console.log(tf.getKernel('Conv2D','wasm') !== undefined);

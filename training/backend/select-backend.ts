@@ -1,0 +1,147 @@
+/**
+ * @module training/backend/select-backend
+ * Picks the TensorFlow.js backend for training: tfjs-node-gpu / tfjs-node when the user has
+ * installed one (CUDA / native TensorFlow), else WASM with the training kernels it lacks, else CPU.
+ */
+import { tf } from './tf.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
+
+/** Backends a user can ask for. `auto` tries them in the order tensorflow, wasm, cpu. */
+export const TRAINING_BACKENDS = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu'] as const);
+export type TrainingBackendName = (typeof TRAINING_BACKENDS)[number];
+
+/** Environment variable that overrides the backend when no flag is given. */
+export const BACKEND_ENV_VAR = 'ADAPTIVE_EXIT_BACKEND';
+
+/** What was chosen, and why. */
+export interface BackendInfo {
+  /** tfjs backend name as registered (`tensorflow`, `wasm`, `cpu`). */
+  name: string;
+  /** Package that provides it. */
+  provider: string;
+  /** Threads the backend computes with. */
+  threads: number;
+  /** How the choice was made: `flag`, `env` or `auto`. */
+  source: 'flag' | 'env' | 'auto';
+  /** Backends that were tried and failed before this one, with the reason. */
+  skipped: string[];
+}
+
+export interface SelectBackendOptions {
+  /** Backend requested on the command line; wins over the environment variable. @defaultValue 'auto' */
+  backend?: string;
+  /** Environment to read {@link BACKEND_ENV_VAR} from. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Called once with a human-readable line describing the choice. */
+  log?: (line: string) => void;
+}
+
+/** Native TensorFlow bindings, most capable first. Optional: never installed by this project. */
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+function parseBackendName(value: string, where: string): TrainingBackendName {
+  if ((TRAINING_BACKENDS as readonly string[]).includes(value)) return value as TrainingBackendName;
+  throw new RangeError(`${where}: expected one of ${TRAINING_BACKENDS.join(', ')}, got "${value}".`);
+}
+
+async function tryNative(): Promise<{ provider: string } | { error: string }> {
+  const errors: string[] = [];
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      // A variable specifier keeps bundlers and tsc from requiring the optional package.
+      const specifier: string = pkg;
+      await import(specifier);
+      if (tf.findBackend('tensorflow')) return { provider: pkg };
+      errors.push(`${pkg}: loaded but registered no 'tensorflow' backend`);
+    } catch (err) {
+      errors.push(`${pkg}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { error: errors.join('; ') };
+}
+
+async function tryWasm(): Promise<{ provider: string } | { error: string }> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmTrainingKernels();
+    return { provider: '@tensorflow/tfjs-backend-wasm' };
+  } catch (err) {
+    return { error: `@tensorflow/tfjs-backend-wasm: ${(err as Error).message}` };
+  }
+}
+
+async function tryCpu(): Promise<{ provider: string } | { error: string }> {
+  try {
+    await import('@tensorflow/tfjs-backend-cpu');
+    return { provider: '@tensorflow/tfjs-backend-cpu' };
+  } catch (err) {
+    return { error: `@tensorflow/tfjs-backend-cpu: ${(err as Error).message}` };
+  }
+}
+
+const LOADERS = { tensorflow: tryNative, wasm: tryWasm, cpu: tryCpu } as const;
+
+async function threadCount(name: string): Promise<number> {
+  if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    return wasm.getThreadsCount();
+  }
+  if (name === 'cpu') return 1;
+  // Native TensorFlow sizes its own intra-op pool from the machine's cores.
+  const os = await import('node:os');
+  return os.availableParallelism();
+}
+
+let selected: Promise<BackendInfo> | undefined;
+
+/**
+ * Selects and initialises the training backend once per process; later calls return the same
+ * promise (a different request after the first is an error, since tfjs has one global backend).
+ * @throws RangeError when the flag or environment names an unknown backend.
+ * @throws Error when the requested backend cannot be loaded (the message lists each reason).
+ */
+export function selectTrainingBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  selected ??= doSelect(options);
+  return selected;
+}
+
+async function doSelect(options: SelectBackendOptions): Promise<BackendInfo> {
+  const env = options.env ?? process.env;
+  let requested: TrainingBackendName = 'auto';
+  let source: BackendInfo['source'] = 'auto';
+  if (options.backend !== undefined && options.backend !== 'auto') {
+    requested = parseBackendName(options.backend, '--backend');
+    source = 'flag';
+  } else if (env[BACKEND_ENV_VAR]) {
+    requested = parseBackendName(env[BACKEND_ENV_VAR], BACKEND_ENV_VAR);
+    source = 'env';
+  }
+  const order = requested === 'auto' ? (['tensorflow', 'wasm', 'cpu'] as const) : [requested];
+  const skipped: string[] = [];
+  for (const name of order) {
+    const result = await LOADERS[name]();
+    if ('error' in result) {
+      skipped.push(`[${name}] ${result.error}`);
+      continue;
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok) {
+      skipped.push(`[${name}] tf.setBackend('${name}') failed to initialise`);
+      continue;
+    }
+    await tf.ready();
+    const info: BackendInfo = {
+      name,
+      provider: result.provider,
+      threads: await threadCount(name),
+      source,
+      skipped,
+    };
+    options.log?.(
+      `training backend: ${name} (${info.provider}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, chosen by ${source})`,
+    );
+    return info;
+  }
+  selected = undefined;
+  throw new Error(`no training backend could be initialised: ${skipped.join(', ')}`);
+}

@@ -89,23 +89,36 @@ export class MultiExitModel {
    * @param withLinear also compute the MSDNet Linear logits on an ISC model (the KD teacher).
    */
   stage<T>(ops: GraphOps<T>, k: number, input: T | StageState<T>, withLinear = false): StageOutput<T> {
+    const state = k === 0 ? undefined : (input as StageState<T>);
+    return this.exit(ops, k, this.blockScales(ops, k, input), state?.previousLogits, withLinear);
+  }
+
+  /** The per-scale outputs of block `k` (the first half of a stage). */
+  blockScales<T>(ops: GraphOps<T>, k: number, input: T | StageState<T>): T[] {
     const block = this.msdnet.blocks[k];
     if (!block) throw new RangeError(`stage: expected an exit index in 0..${this.numExits - 1}, got ${k}.`);
-    const state = k === 0 ? undefined : (input as StageState<T>);
-    let xs = k === 0 ? applyFirstLayer(ops, block.first!, input as T) : state!.scales;
-    xs = applyBlockLayers(ops, block, xs);
-    const last = xs.length - 1;
-    let coarsest = xs[last]!;
+    const xs = k === 0 ? applyFirstLayer(ops, block.first!, input as T) : (input as StageState<T>).scales;
+    return applyBlockLayers(ops, block, xs);
+  }
+
+  /**
+   * Exit `k` on block k's outputs (the second half of a stage): Gradient Equilibrium scaling,
+   * head, classifier, and the state carried to stage k+1.
+   */
+  exit<T>(ops: GraphOps<T>, k: number, scales: readonly T[], previousLogits?: T, withLinear = false): StageOutput<T> {
+    const block = this.msdnet.blocks[k]!;
+    const last = scales.length - 1;
+    let coarsest: T = scales[last] as T;
     const ge = this.config.ge ? gradientEquilibriumScales(k, this.numExits) : undefined;
     if (ge) coarsest = ops.scaleGradient(coarsest, ge.beforeHead);
     const feature = applyHeadFeatures(ops, block.head, coarsest);
     const linearLogits =
       this.config.linearHeads && (!this.isc || withLinear) ? ops.linear(block.head.linear, feature) : undefined;
-    const logits = this.isc ? applyIscExit(ops, this.isc, k, feature, state?.previousLogits) : linearLogits!;
-    const scales = xs.slice();
-    if (ge) scales[last] = ops.scaleGradient(coarsest, ge.afterHead);
-    const next: StageState<T> = this.isc ? { scales, previousLogits: logits } : { scales };
-    return { logits, feature, linearLogits, state: next };
+    const logits = this.isc ? applyIscExit(ops, this.isc, k, feature, previousLogits) : linearLogits!;
+    const carried = scales.slice();
+    if (ge) carried[last] = ops.scaleGradient(coarsest, ge.afterHead);
+    const state: StageState<T> = this.isc ? { scales: carried, previousLogits: logits } : { scales: carried };
+    return { logits, feature, linearLogits, state };
   }
 
   /**

@@ -5,6 +5,7 @@
  * caller applies after the gradient step (variables must not change inside a gradient tape).
  */
 import { tf, type Tensor } from '../backend/tf.js';
+import { scaleGradient } from '../techniques/gradient-scale.js';
 import type { GraphOps } from './graph-ops.js';
 import type { BatchNormLayer, Conv2dLayer, LinearLayer, ParamGroup } from './layers.js';
 
@@ -69,12 +70,7 @@ export class TensorOps implements GraphOps<Tensor> {
   }
 
   scaleGradient(x: Tensor, scale: number): Tensor {
-    if (scale === 1) return x;
-    const op = tf.customGrad((input: Tensor) => ({
-      value: tf.clone(input),
-      gradFunc: (dy: Tensor) => (scale === 0 ? tf.zerosLike(dy) : tf.mul(dy, scale)),
-    }));
-    return op(x);
+    return scaleGradient(x, scale);
   }
 
   /**

@@ -21,21 +21,27 @@ export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
 }
 
+/** Gradients of one batch, not yet applied. Pass to {@link applyGradients} or {@link discardGradients}. */
+export interface PendingStep {
+  /** Gradients keyed by tfjs variable name. */
+  grads: Record<string, Tensor>;
+  result: TrainStepResult;
+  ops: TensorOps;
+}
+
 /**
- * Runs one training step.
+ * Forward and backward pass of one batch; changes no variable.
  * @param images [B, H, W, C] float32, normalised.
  * @param labels [B] int32.
- * @throws NonFiniteLossError when the loss is not finite (nothing is updated).
  */
-export function trainStep(
+export function computeGradients(
   model: MultiExitModel,
   sgd: Sgd,
   plan: ObjectivePlan,
   objective: ObjectiveOptions,
   images: Tensor,
   labels: Tensor,
-  lr: number,
-): TrainStepResult {
+): PendingStep {
   const ops = new TensorOps({ batchStatsGroups: plan.batchStatsGroups });
   let stats: Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
@@ -49,15 +55,45 @@ export function trainStep(
   const values = stats!.dataSync();
   stats!.dispose();
   value.dispose();
-  const loss = values[0]!;
-  if (!Number.isFinite(loss)) {
-    ops.discardBatchNormUpdates();
-    tf.dispose(grads);
-    throw new NonFiniteLossError(`training loss is ${loss}: stopping before the update (the last checkpoint is kept).`);
-  }
-  sgd.step(grads, lr);
-  tf.dispose(grads);
-  ops.applyBatchNormUpdates();
   const K = model.numExits;
-  return { loss, perExitLoss: Array.from(values.subarray(1, 1 + K)), lastExitCorrect: values[1 + K]! };
+  return {
+    grads,
+    ops,
+    result: { loss: values[0]!, perExitLoss: Array.from(values.subarray(1, 1 + K)), lastExitCorrect: values[1 + K]! },
+  };
+}
+
+/** Applies a pending step: SGD update, then the BatchNorm running statistics. */
+export function applyGradients(sgd: Sgd, pending: PendingStep, lr: number): void {
+  sgd.step(pending.grads, lr);
+  tf.dispose(pending.grads);
+  pending.ops.applyBatchNormUpdates();
+}
+
+/** Drops a pending step without changing anything. */
+export function discardGradients(pending: PendingStep): void {
+  tf.dispose(pending.grads);
+  pending.ops.discardBatchNormUpdates();
+}
+
+/**
+ * Runs one training step.
+ * @throws NonFiniteLossError when the loss is not finite (nothing is updated).
+ */
+export function trainStep(
+  model: MultiExitModel,
+  sgd: Sgd,
+  plan: ObjectivePlan,
+  objective: ObjectiveOptions,
+  images: Tensor,
+  labels: Tensor,
+  lr: number,
+): TrainStepResult {
+  const pending = computeGradients(model, sgd, plan, objective, images, labels);
+  if (!Number.isFinite(pending.result.loss)) {
+    discardGradients(pending);
+    throw new NonFiniteLossError(`training loss is ${pending.result.loss}: stopping before the update (the last checkpoint is kept).`);
+  }
+  applyGradients(sgd, pending, lr);
+  return pending.result;
 }

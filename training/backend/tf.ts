@@ -8,6 +8,10 @@ import * as tf from '@tensorflow/tfjs-core';
 // Node's resolver); the union package's Node build registers all of them on the same core.
 import '@tensorflow/tfjs';
 
+// PROD silences tfjs's console banners (e.g. the CPU backend's "install tfjs-node" notice) that
+// would otherwise land in every CLI output; it turns off no check that the project relies on.
+tf.env().set('PROD', true);
+
 export { tf };
 export type Tensor = tf.Tensor;
 export type Tensor1D = tf.Tensor1D;

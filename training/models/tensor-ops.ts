@@ -6,6 +6,7 @@
  */
 import { tf, type Tensor } from '../backend/tf.js';
 import { scaleGradient } from '../techniques/gradient-scale.js';
+import { batchNormTraining } from './batch-norm-training.js';
 import type { GraphOps } from './graph-ops.js';
 import type { BatchNormLayer, Conv2dLayer, LinearLayer, ParamGroup } from './layers.js';
 
@@ -42,11 +43,10 @@ export class TensorOps implements GraphOps<Tensor> {
     if (!this.batchStats.has(layer.group)) {
       return tf.batchNorm(x, layer.runningMean, layer.runningVar, layer.beta, layer.gamma, layer.eps);
     }
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
+    const { y, mean, variance } = batchNormTraining(x, layer.gamma, layer.beta, layer.eps);
     // Kept past the tape's tidy so the running statistics can be updated after the step.
     this.pending.push({ layer, mean: tf.keep(mean), variance: tf.keep(variance), count: x.size / layer.channels });
-    return tf.batchNorm(x, mean, variance, layer.beta, layer.gamma, layer.eps);
+    return y;
   }
 
   relu(x: Tensor): Tensor {

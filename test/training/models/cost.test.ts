@@ -4,8 +4,8 @@ import { useBackend } from '../../helpers/backends.js';
 import { PEER_UNAVAILABLE, runPeer } from '../../helpers/torch-peer.js';
 
 const CIFAR = DEFAULT_MSDNET_CONFIG;
-const LIN_GROW = { nBlocks: 5, stepMode: 'lin_grow', step: 1, base: 1 } as const;
-const IMAGENET = {
+const LIN_GROW: Partial<MsdNetConfig> = { nBlocks: 5, stepMode: 'lin_grow', step: 1, base: 1 };
+const IMAGENET: Partial<MsdNetConfig> = {
   nChannels: 32,
   growthRate: 16,
   grFactor: [1, 2, 4, 4],
@@ -15,7 +15,7 @@ const IMAGENET = {
   head: 'imagenet',
   nBlocks: 5,
   stepMode: 'even',
-} as const;
+};
 
 function costs(overrides: Partial<MsdNetConfig>, isc = false) {
   const model = MultiExitModel.create({ ...stage1Config({ ...CIFAR, ...overrides } as MsdNetConfig, false), iscHeads: isc, linearHeads: true });

@@ -7,6 +7,7 @@ import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } 
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { checkConvBackpropArgs, runWasmKernel, withTemps } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
+import { sliceOnHeap } from './slice.js';
 
 const KERNEL = 'Conv2DBackpropFilter (wasm)';
 
@@ -80,8 +81,9 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
         { strides: 1, pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw] },
       ),
     ); // [Ci, kh', kw', Co]
-    if (full.shape[1] !== kh || full.shape[2] !== kw) {
-      full = keep(run('Slice', { x: full }, { begin: [0, 0, 0, 0], size: [Ci, kh, kw, Co] }));
+    const [, fullH = 0, fullW = 0] = full.shape;
+    if (fullH !== kh || fullW !== kw) {
+      full = keep(sliceOnHeap(backend, full, [0, 0, 0, 0], [Ci, kh, kw, Co]));
     }
     const full3 = keep(run('Reshape', { x: full }, { shape: [Ci, kh * kw, Co] }));
     const out = run('Transpose', { x: full3 }, { perm: [1, 0, 2] });

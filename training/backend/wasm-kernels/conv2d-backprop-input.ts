@@ -7,41 +7,77 @@ import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } f
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { checkConvBackpropArgs, runWasmKernel, withTemps } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
+import { sliceOnHeap } from './slice.js';
 
 const KERNEL = 'Conv2DBackpropInput (wasm)';
 
-/** Rows (or columns) plan of the sub-pixel decomposition along one spatial axis. */
+/** Plan of the sub-pixel decomposition along one spatial axis (rows or columns). */
 interface AxisPlan {
-  /** Taps per phase, ceil(k / s). */
+  /** Output phases: the forward stride s. */
+  stride: number;
+  /** Forward padding before the input. */
+  pad: number;
+  /** Smallest dy offset o that the stride-1 correlation reads (see {@link planAxis}). */
+  lo: number;
+  /** Filter window of the stride-1 correlation. */
   taps: number;
-  /** Padding of dy before the stride-1 convolution. */
+  /** Padding of dy for the stride-1 correlation. */
   padBefore: number;
   padAfter: number;
-  /** Offset of the first wanted dx row in the interleaved conv output. */
-  cropStart: number;
 }
 
 /**
- * Along one axis, padded input position p = q·s + r receives Σ_m dy[q − m] · w[r + s·m]: for each
- * phase r a stride-1 correlation of dy with every s-th filter tap, reversed. Positions wanted are
- * p ∈ [pad, pad + size); q starts at q0 = ⌊pad / s⌋ (clamped so the dy padding stays ≥ 0).
+ * Along one axis, output position p' = q·s + r (0 ≤ r < s) is padded position pad + p'. It
+ * receives dy[q + o] · w[i] for every dy offset o with filter tap i = pad + r − s·o in [0, k).
+ * So each phase r is a stride-1 correlation of dy over offsets o ∈ [lo, hi] (taps of other
+ * phases zero), and dx rows q·s + r come out aligned, with nothing to crop at the top.
  */
 function planAxis(size: number, k: number, s: number, pad: number, outSize: number): AxisPlan {
-  const taps = Math.ceil(k / s);
-  const q0 = Math.min(Math.floor(pad / s), taps - 1);
-  const q1 = Math.floor((pad + size - 1) / s);
-  const padBefore = taps - 1 - q0;
-  // Conv output length is outSize + padBefore + padAfter − taps + 1; it must reach q1 − q0 + 1.
-  const padAfter = Math.max(0, q1 - q0 + 1 - outSize - padBefore + taps - 1);
-  return { taps, padBefore, padAfter, cropStart: pad - q0 * s };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let r = 0; r < s; r++) {
+    lo = Math.min(lo, Math.ceil((pad + r - k + 1) / s));
+    hi = Math.max(hi, Math.floor((pad + r) / s));
+  }
+  // Offsets below 0 read dy's top padding. Padding so large that no phase reads dy row 0 would
+  // need negative padding, so widen the window with zero taps instead.
+  lo = Math.min(lo, 0);
+  hi = Math.max(hi, lo);
+  const phaseRows = Math.ceil(size / s);
+  // Correlation output length is outSize + padBefore + padAfter − taps + 1; it must reach phaseRows.
+  return { stride: s, pad, lo, taps: hi - lo + 1, padBefore: -lo, padAfter: Math.max(0, phaseRows + hi - outSize) };
+}
+
+/**
+ * 0/1 matrix [1, Th·Tw·sh·sw, kh·kw] mapping filter taps (i, j) to the rearranged taps
+ * (t, tw, r, rw) of {@link planAxis} (window slot t reads offset lo + t); entries for taps
+ * outside the filter stay zero. Tiny (a few hundred entries), so it is written from JS.
+ */
+function tapMatrix(kh: number, kw: number, rows: AxisPlan, cols: AxisPlan): Float32Array {
+  const p = new Float32Array(rows.taps * cols.taps * rows.stride * cols.stride * kh * kw);
+  let row = 0;
+  for (let t = 0; t < rows.taps; t++) {
+    for (let tw = 0; tw < cols.taps; tw++) {
+      for (let r = 0; r < rows.stride; r++) {
+        for (let rw = 0; rw < cols.stride; rw++, row++) {
+          const i = rows.pad + r - rows.stride * (rows.lo + t);
+          const j = cols.pad + rw - cols.stride * (cols.lo + tw);
+          if (i >= 0 && i < kh && j >= 0 && j < kw) p[row * kh * kw + i * kw + j] = 1;
+        }
+      }
+    }
+  }
+  return p;
 }
 
 /**
  * dx of a stride-s convolution as ONE stride-1 XNNPACK convolution of dy with a rearranged filter
- * [⌈kh/s⌉, ⌈kw/s⌉, Co, s·s·Ci] that computes all s² output phases as channels, then DepthToSpace
- * interleaves the phases and a Slice crops the forward padding. For stride 1 this is the textbook
- * "convolve with the flipped, transposed filter". Stride 2 with a 3x3 filter spends 16/9 of the
- * minimal FLOPs on zero taps, still several times faster than the stock scalar kernel.
+ * [Th, Tw, Co, sh·sw·Ci] that computes all output phases as channels; a rank-4 transpose then
+ * interleaves the phases into dx. For stride 1 this is the textbook "correlate with the flipped,
+ * transposed filter". Stride 2 with a 3x3 filter spends 16/9 of the minimal FLOPs on zero taps,
+ * still several times faster than the stock scalar kernel. The wasm DepthToSpace, Reverse and
+ * rank-6 Transpose kernels run per element (tens of ms), hence the 0/1 matmul for the filter
+ * and the rank-4 transpose for the interleave.
  */
 function conv2dBackpropInput(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -66,24 +102,32 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
   }
   const rows = planAxis(H, kh, sh, info.padInfo.top, Ho);
   const cols = planAxis(W, kw, sw, info.padInfo.left, Wo);
-  const M = rows.taps;
-  const N = cols.taps;
+  const phaseCount = sh * sw;
   const run = (name: string, inputs: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown>): TensorInfo =>
     runWasmKernel(KERNEL, name, backend, inputs, kernelAttrs as never);
 
   return withTemps(backend, (keep) => {
-    // Filter [kh,kw,Ci,Co] → zero-pad to [M·sh, N·sw] taps → [M,sh,N,sw,Ci,Co] (tap = m·s + r)
-    // → reverse m, n → [M,N,Co,sh,sw,Ci]: channel (r, rw, ci) of the result is phase (r, rw).
-    let w: TensorInfo = filter;
-    if (M * sh !== kh || N * sw !== kw) {
-      w = keep(
-        run('PadV2', { x: filter }, { paddings: [[0, M * sh - kh], [0, N * sw - kw], [0, 0], [0, 0]], constantValue: 0 }),
-      );
+    // Filter [kh,kw,Ci,Co] → [kh·kw, Co·Ci] → (0/1 matmul) [Th·Tw·sh·sw, Co·Ci]
+    // → [Th·Tw, Co, sh·sw, Ci] = [Th, Tw, Co, sh·sw·Ci]: channel (r, rw, ci) is phase (r, rw).
+    const w3 = keep(run('Reshape', { x: filter }, { shape: [kh * kw, Ci, Co] }));
+    const wT = keep(run('Transpose', { x: w3 }, { perm: [0, 2, 1] }));
+    const wT2 = keep(run('Reshape', { x: wT }, { shape: [1, kh * kw, Co * Ci] }));
+    const windows = rows.taps * cols.taps;
+    const tapsShape = [1, windows * phaseCount, kh * kw];
+    const taps = keep({
+      dataId: backend.write(tapMatrix(kh, kw, rows, cols), tapsShape, 'float32'),
+      shape: tapsShape,
+      dtype: 'float32',
+    });
+    const rearranged = keep(run('BatchMatMul', { a: taps, b: wT2 }, { transposeA: false, transposeB: false }));
+    let kernel: TensorInfo;
+    if (phaseCount === 1) {
+      kernel = keep(run('Reshape', { x: rearranged }, { shape: [rows.taps, cols.taps, Co, Ci] }));
+    } else {
+      const r4 = keep(run('Reshape', { x: rearranged }, { shape: [windows, phaseCount, Co, Ci] }));
+      const t4 = keep(run('Transpose', { x: r4 }, { perm: [0, 2, 1, 3] }));
+      kernel = keep(run('Reshape', { x: t4 }, { shape: [rows.taps, cols.taps, Co, phaseCount * Ci] }));
     }
-    const w6 = keep(run('Reshape', { x: w }, { shape: [M, sh, N, sw, Ci, Co] }));
-    const flipped = M > 1 || N > 1 ? keep(run('Reverse', { x: w6 }, { dims: [0, 2] })) : w6;
-    const wT = keep(run('Transpose', { x: flipped }, { perm: [0, 2, 5, 1, 3, 4] }));
-    const kernel = keep(run('Reshape', { x: wT }, { shape: [M, N, Co, sh * sw * Ci] }));
 
     const phases = keep(
       run(
@@ -98,20 +142,19 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
       ),
     ); // [B, U, V, sh·sw·Ci]
     const [, U = 0, V = 0] = phases.shape;
-    let interleaved: TensorInfo = phases;
-    if (sh > 1 || sw > 1) {
-      if (sh === sw) {
-        interleaved = keep(run('DepthToSpace', { x: phases }, { blockSize: sh, dataFormat: 'NHWC' }));
-      } else {
-        const p6 = keep(run('Reshape', { x: phases }, { shape: [B, U, V, sh, sw, Ci] }));
-        const t6 = keep(run('Transpose', { x: p6 }, { perm: [0, 1, 3, 2, 4, 5] }));
-        interleaved = keep(run('Reshape', { x: t6 }, { shape: [B, U * sh, V * sw, Ci] }));
-      }
+    let full = phases;
+    if (phaseCount > 1) {
+      // [B·U, V, sh, sw·Ci] → [B·U, sh, V, sw·Ci], which is [B, U·sh, V·sw, Ci] in memory.
+      const p4 = keep(run('Reshape', { x: phases }, { shape: [B * U, V, sh, sw * Ci] }));
+      full = keep(run('Transpose', { x: p4 }, { perm: [0, 2, 1, 3] }));
     }
-    if (rows.cropStart === 0 && cols.cropStart === 0 && interleaved.shape[1] === H && interleaved.shape[2] === W) {
-      return interleaved; // withTemps keeps the returned tensor alive
+    if (U * sh === H && V * sw === W) {
+      if (full === phases) return phases; // withTemps keeps the returned tensor alive
+      return run('Reshape', { x: full }, { shape: [B, H, W, Ci] });
     }
-    return run('Slice', { x: interleaved }, { begin: [0, rows.cropStart, cols.cropStart, 0], size: [B, H, W, Ci] });
+    // Extra rows/columns at the end (odd sizes, or 'valid' rounding).
+    const full4 = keep(run('Reshape', { x: full }, { shape: [B, U * sh, V * sw, Ci] }));
+    return sliceOnHeap(backend, full4, [0, 0, 0, 0], [B, H, W, Ci]);
   });
 }
 

@@ -6,20 +6,37 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { concatConfig, splitVConfig } from './concat-split.js';
+import { sliceConfig } from './slice.js';
+import { rememberStockKernel } from './wasm-kernel-util.js';
 
 /**
  * Kernels this project adds to the `wasm` backend. Of the backward kernels an MSDNet training
  * step uses (conv, pooling, relu, batch norm by primitive ops, concat, matmul, log-softmax,
- * reductions), tfjs-backend-wasm 4.22 lacks `Conv2DBackpropFilter`, and its
- * `Conv2DBackpropInput` is a scalar loop running ~1 GFLOP/s, 10-15x slower than its forward conv.
+ * reductions), tfjs-backend-wasm 4.22 lacks `Conv2DBackpropFilter`; its `MaxPoolGrad` is wrong
+ * for windows whose values are all ≤ 0 (running max starts at FLT_MIN, not −∞); and its
+ * `Conv2DBackpropInput` is a scalar loop running ~1 GFLOP/s, 10-15x slower than its forward conv;
+ * its `Slice` copies the whole input out of the heap per call; and its `Concat` and `SplitV`
+ * (every dense-connectivity concat of MSDNet and its gradient) copy a few floats per JS call.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   conv2dBackpropFilterConfig,
   conv2dBackpropInputConfig,
+  maxPoolGradConfig,
+  sliceConfig,
+  concatConfig,
+  splitVConfig,
 ]);
 
 /** Kernels of {@link WASM_TRAINING_KERNELS} that deliberately replace a stock wasm kernel. */
-export const REPLACED_STOCK_KERNELS: ReadonlySet<string> = new Set(['Conv2DBackpropInput']);
+export const REPLACED_STOCK_KERNELS: ReadonlySet<string> = new Set([
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'Slice',
+  'Concat',
+  'SplitV',
+]);
 
 /**
  * Registers {@link WASM_TRAINING_KERNELS} for the `wasm` backend. Idempotent: a kernel already
@@ -35,6 +52,7 @@ export function registerWasmTrainingKernels(): string[] {
     const existing = getKernel(config.kernelName, config.backendName);
     if (existing !== undefined) {
       if (existing.kernelFunc === config.kernelFunc || !REPLACED_STOCK_KERNELS.has(config.kernelName)) continue;
+      rememberStockKernel(existing);
       unregisterKernel(config.kernelName, config.backendName);
     }
     registerKernel(config);

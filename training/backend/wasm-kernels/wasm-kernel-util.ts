@@ -2,10 +2,10 @@
  * @module training/backend/wasm-kernels/wasm-kernel-util
  * Helpers for composing training kernels out of tfjs-backend-wasm's own (XNNPACK) kernels.
  */
-// Imported from tfjs-core directly rather than ../tf.js: kernels need no gradients, and the
-// gradient registration there cannot be loaded by tsx (bench scripts), only by vitest.
+// Kernel modules import tfjs-core directly rather than ../tf.js: they need no gradients, and
+// this keeps them free of the union package (layers, converter, webgl) that tf.js loads.
 import { getKernel } from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** Arguments tfjs passes to a kernel function. */
@@ -75,4 +75,34 @@ export function checkConvBackpropArgs(
     if (t.dtype !== 'float32') throw new Error(`${owner}: expected float32 ${name}, got ${t.dtype}.`);
     if (t.shape.length !== 4) throw new Error(`${owner}: expected rank-4 ${name}, got shape [${t.shape}].`);
   }
+}
+
+/** Stock wasm kernels that `registerWasmTrainingKernels` replaced, by kernel name. */
+const stockKernels = new Map<string, KernelConfig>();
+/** Backends on which a stock kernel's setup function has run through {@link stockWasmKernel}. */
+const stockSetUp = new WeakMap<object, Set<string>>();
+
+/** Records a stock kernel before it is replaced, for fallbacks and for benchmarks. */
+export function rememberStockKernel(config: KernelConfig): void {
+  if (!stockKernels.has(config.kernelName)) stockKernels.set(config.kernelName, config);
+}
+
+/**
+ * The stock wasm kernel that ours replaced, if any (e.g. to benchmark the two). Its setup
+ * function (which binds the C entry point) runs on first use, since tfjs skips it for kernels
+ * unregistered before the backend initialised.
+ */
+export function stockWasmKernel(kernelName: string): KernelFunc | undefined {
+  const config = stockKernels.get(kernelName);
+  if (config === undefined) return undefined;
+  return (args) => {
+    const backend = args.backend as object;
+    let done = stockSetUp.get(backend);
+    if (done === undefined) stockSetUp.set(backend, (done = new Set()));
+    if (config.setupFunc !== undefined && !done.has(kernelName)) {
+      config.setupFunc(args.backend);
+      done.add(kernelName);
+    }
+    return config.kernelFunc(args);
+  };
 }

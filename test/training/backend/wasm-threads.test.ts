@@ -1,0 +1,49 @@
+/**
+ * @module test/training/backend/wasm-threads
+ * The multi-threaded WASM build in Node: it initialises with the requested threads and computes
+ * the same results as the CPU backend, training kernels included. (Own file: it replaces the
+ * process-wide `wasm` backend registration.)
+ */
+import { describe, expect, it } from 'vitest';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../../../training/backend/tf.js';
+import type { Tensor } from '../../../training/backend/tf.js';
+import { enableWasmThreads } from '../../../training/backend/wasm-threads.js';
+import { relativeMaxError, useBackend } from '../../helpers/backends.js';
+
+function data(size: number, seed: number): Float32Array {
+  return Float32Array.from({ length: size }, (_, i) => Math.sin(i * 12.9898 + seed * 78.233) * 0.5);
+}
+
+/** Runs `fn` on a backend with fresh copies of the inputs; reads the results outside tidy. */
+async function run(backend: 'cpu' | 'wasm', fn: (x: Tensor, w: Tensor) => Tensor[]): Promise<Float32Array[]> {
+  await useBackend(backend);
+  const outs = tf.tidy(() => fn(tf.tensor(data(8 * 12 * 12 * 16, 1), [8, 12, 12, 16]), tf.tensor(data(3 * 3 * 16 * 24, 2), [3, 3, 16, 24])));
+  const values = await Promise.all(outs.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(outs);
+  return values;
+}
+
+describe('enableWasmThreads', () => {
+  it('declines fewer than 2 threads', async () => {
+    expect(await enableWasmThreads(1)).toBe(false);
+  });
+
+  it('runs the threaded build on 2 threads with the same results as the CPU backend', async () => {
+    expect(await enableWasmThreads(2)).toBe(true);
+    await useBackend('wasm');
+    expect(getThreadsCount()).toBe(2);
+    const step = (x: Tensor, w: Tensor): Tensor[] => {
+      const conv = (a: Tensor, b: Tensor) => tf.conv2d(a as never, b as never, 2, 'same');
+      const [dx, dw] = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.square(tf.relu(conv(a, b)))))([x, w]);
+      return [conv(x, w), dx!, dw!, tf.concat([x, x], 3)];
+    };
+    const wasm = await run('wasm', step);
+    const cpu = await run('cpu', step);
+    cpu.forEach((c, i) => expect(relativeMaxError(wasm[i]!, c), `output ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('declines once the wasm backend is initialised', async () => {
+    expect(await enableWasmThreads(2)).toBe(false);
+  });
+});

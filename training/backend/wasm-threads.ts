@@ -1,0 +1,114 @@
+/**
+ * @module training/backend/wasm-threads
+ * Runs the tfjs WASM backend's multi-threaded (pthreads + SIMD) build in Node, which tfjs 4.22 disables there.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { engine, env, registerBackend, removeBackend } from '@tensorflow/tfjs-core';
+import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+
+const require = createRequire(import.meta.url);
+
+/** The threaded build pre-spawns 8 pthread workers, so XNNPACK can use at most 8 threads. */
+export const MAX_WASM_THREADS = 8;
+
+/** Same priority as tfjs-backend-wasm's own registration. */
+const WASM_PRIORITY = 2;
+
+/** The parts of the Emscripten module that BackendWasm expects (mirrors tfjs-backend-wasm's init). */
+interface EmscriptenModule {
+  cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
+  tfjs?: Record<string, (...args: number[]) => number>;
+}
+type WasmFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
+
+/**
+ * Replaces the `wasm` backend registration with one that runs XNNPACK on `n` threads, for Node.
+ * Call it before the first `tf.setBackend('wasm')`; kernels registered for `wasm` (including
+ * this project's training kernels) keep working, as the backend keeps its name.
+ *
+ * tfjs-backend-wasm 4.22 reports no thread support in Node (flag WASM_HAS_MULTITHREAD_SUPPORT)
+ * because its loader hands Emscripten the pthread worker script and the main script as Blob
+ * URLs, which Node's worker_threads cannot load. This loads the same threaded build itself with
+ * both as real files (the worker script, shipped as a string, is written to a temp file), and
+ * reports `2n` logical cores to the module while it initialises: the C side caps its pool at
+ * half the logical core count, i.e. 1 thread on a 2-core machine.
+ *
+ * @param n Threads for XNNPACK, 2..{@link MAX_WASM_THREADS} (larger values are capped).
+ * @returns true when the threaded backend is registered (`getThreadsCount()` gives n after
+ *   `setBackend('wasm')`); false, leaving the stock registration alone, for n < 2, outside Node,
+ *   without SharedArrayBuffer, when the wasm backend is already initialised, or if loading fails.
+ */
+export async function enableWasmThreads(n: number): Promise<boolean> {
+  const threads = Math.min(Math.floor(n), MAX_WASM_THREADS);
+  if (!(threads >= 2) || !env().getBool('IS_NODE') || typeof SharedArrayBuffer !== 'function') return false;
+  // The backend instance owns the wasm module; swapping the module under it is not possible.
+  if ('wasm' in engine().registry) return false;
+  let module: EmscriptenModule;
+  try {
+    module = await loadThreadedModule(threads);
+  } catch {
+    return false;
+  }
+  setThreadsCount(threads);
+  removeBackend('wasm');
+  registerBackend('wasm', () => new BackendWasm(module as never), WASM_PRIORITY);
+  return true;
+}
+
+let workerDir: string | undefined;
+
+/** Writes the pthread worker script once per process and removes it at exit. */
+function workerScript(): string {
+  if (workerDir === undefined) {
+    workerDir = mkdtempSync(join(tmpdir(), 'adaptive-exit-wasm-threads-'));
+    const dir = workerDir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const file = join(workerDir, 'tfjs-backend-wasm-threaded-simd.worker.js');
+  const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+    wasmWorkerContents: string;
+  };
+  // The script is one minified line whose only newlines sit inside string literals, where they
+  // must be escapes (tfjs-backend-wasm does the same before making its Blob).
+  writeFileSync(file, wasmWorkerContents.replace(/\n/g, '\\n'));
+  return file;
+}
+
+async function loadThreadedModule(threads: number): Promise<EmscriptenModule> {
+  const factoryPath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
+  const factory = require(factoryPath) as WasmFactory;
+  const worker = workerScript();
+  // Emscripten reads require('os').cpus().length once, in the module's static initialisers.
+  const os = require('node:os') as { cpus: () => unknown[] };
+  const cpus = os.cpus;
+  os.cpus = () => {
+    const real = cpus();
+    return Array.from({ length: Math.max(real.length, 2 * threads) }, (_, i) => real[i % real.length]);
+  };
+  let module: EmscriptenModule;
+  try {
+    module = await factory({
+      locateFile: (path: string, prefix: string) => {
+        if (path.endsWith('.worker.js')) return worker;
+        if (path.endsWith('.wasm')) return join(dirname(factoryPath), 'tfjs-backend-wasm-threaded-simd.wasm');
+        return prefix + path;
+      },
+      // Each pthread worker evaluates this file to get the module factory.
+      mainScriptUrlOrBlob: factoryPath,
+    });
+  } finally {
+    os.cpus = cpus;
+  }
+  module.tfjs = {
+    init: module.cwrap('init', null, []),
+    initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
+    getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+    registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+    disposeData: module.cwrap('dispose_data', null, ['number']),
+    dispose: module.cwrap('dispose', null, []),
+  };
+  return module;
+}

@@ -32,6 +32,8 @@ export interface SelectBackendOptions {
   backend?: string;
   /** Environment to read {@link BACKEND_ENV_VAR} from. @defaultValue process.env */
   env?: NodeJS.ProcessEnv;
+  /** Threads for the WASM backend. @defaultValue the machine's available parallelism */
+  threads?: number;
   /** Called once with a human-readable line describing the choice. */
   log?: (line: string) => void;
 }
@@ -54,7 +56,8 @@ async function tryNative(): Promise<{ provider: string } | { error: string }> {
       if (tf.findBackend('tensorflow')) return { provider: pkg };
       errors.push(`${pkg}: loaded but registered no 'tensorflow' backend`);
     } catch (err) {
-      errors.push(`${pkg}: ${(err as Error).message.split('\n')[0]}`);
+      const code = (err as { code?: string }).code;
+      errors.push(code === 'ERR_MODULE_NOT_FOUND' ? `${pkg} is not installed` : `${pkg}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
   return { error: errors.join('; ') };

@@ -1,0 +1,49 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../../training/backend/tf.js';
+import { Sgd } from '../../../training/optim/sgd.js';
+import { useBackend } from '../../helpers/backends.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+/** PyTorch's SGD on one scalar parameter, by hand. */
+function reference(p0: number, grads: number[], lr: number, mu: number, wd: number, nesterov: boolean): number {
+  let p = p0;
+  let v = 0;
+  grads.forEach((g0, t) => {
+    const g = g0 + wd * p;
+    v = t === 0 ? g : mu * v + g;
+    p -= lr * (nesterov ? g + mu * v : v);
+  });
+  return p;
+}
+
+describe('SGD', () => {
+  for (const nesterov of [false, true]) {
+    it(`follows PyTorch's update rule${nesterov ? ' with Nesterov' : ''}`, () => {
+      const variable = tf.variable(tf.scalar(1.5));
+      const sgd = new Sgd([{ name: 'w', variable }], { momentum: 0.9, weightDecay: 1e-2, nesterov });
+      const grads = [0.3, -0.2, 0.5, 0.1];
+      for (const g of grads) sgd.step({ [variable.name]: tf.scalar(g) }, 0.1);
+      expect(variable.dataSync()[0]!).toBeCloseTo(reference(1.5, grads, 0.1, 0.9, 1e-2, nesterov), 5);
+      sgd.dispose();
+    });
+  }
+
+  it('restores its momentum so a resumed run continues exactly', () => {
+    const a = tf.variable(tf.tensor1d([1, 2]));
+    const b = tf.variable(tf.tensor1d([1, 2]));
+    const sgdA = new Sgd([{ name: 'w', variable: a }]);
+    const g = () => ({ [a.name]: tf.tensor1d([0.5, -0.5]), [b.name]: tf.tensor1d([0.5, -0.5]) });
+    sgdA.step(g(), 0.1);
+    b.assign(a);
+    const sgdB = new Sgd([{ name: 'w', variable: b }]);
+    sgdB.loadState(sgdA.stateTensors().map(({ name, tensor }) => ({ name, values: tensor.dataSync() as Float32Array, shape: tensor.shape })));
+    sgdA.step(g(), 0.1);
+    sgdB.step(g(), 0.1);
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    expect(() => sgdB.loadState([{ name: 'other', values: new Float32Array(2), shape: [2] }])).toThrow(/unknown parameter "other"/);
+    expect(() => sgdB.loadState([{ name: 'w', values: new Float32Array(3), shape: [3] }])).toThrow(/expected shape \[2\], got \[3\]/);
+  });
+});

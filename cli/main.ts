@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { dataCommand } from './commands/data.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
 
@@ -17,7 +18,8 @@ export function buildProgram(): Command {
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(infoCommand())
-    .addCommand(modelCommand());
+    .addCommand(modelCommand())
+    .addCommand(dataCommand());
 }
 
 /**

@@ -21,6 +21,7 @@ const WASM_PRIORITY = 2;
 interface EmscriptenModule {
   cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => number;
   tfjs?: Record<string, (...args: number[]) => number>;
+  PThread?: { runningWorkers?: { unref?: () => void }[] };
 }
 type WasmFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 
@@ -54,7 +55,18 @@ export async function enableWasmThreads(n: number): Promise<boolean> {
   }
   setThreadsCount(threads);
   removeBackend('wasm');
-  registerBackend('wasm', () => new BackendWasm(module as never), WASM_PRIORITY);
+  registerBackend(
+    'wasm',
+    () => {
+      // The constructor starts XNNPACK's pool threads, each a worker that Emscripten ref()s
+      // while it runs: they would keep Node from ever exiting. They only work while the main
+      // thread waits inside a kernel, so they need not hold the process open.
+      const backend = new BackendWasm(module as never);
+      for (const worker of module.PThread?.runningWorkers ?? []) worker.unref?.();
+      return backend;
+    },
+    WASM_PRIORITY,
+  );
   return true;
 }
 

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
+import { trainCommand } from './commands/train.js';
 
 const require = createRequire(import.meta.url);
 
@@ -19,7 +20,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(infoCommand())
     .addCommand(modelCommand())
-    .addCommand(dataCommand());
+    .addCommand(dataCommand())
+    .addCommand(trainCommand());
 }
 
 /**

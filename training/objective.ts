@@ -26,6 +26,8 @@ export interface ObjectiveOptions {
   objective: Objective;
   /** OFA-KD constants (stage 2 and joint). */
   kd?: OfaKdOptions;
+  /** Stage 2 / joint without distillation: Σ CE over the exits (an ablation). @defaultValue true */
+  distill?: boolean;
   /** Stage 2 only. @defaultValue 'batch' */
   frozenBn?: FrozenBnMode;
 }
@@ -74,6 +76,10 @@ export function objectiveLoss(
 ): LossOutput {
   const kd = options.kd ?? DEFAULT_OFA_KD;
   if (options.objective === 'stage1') {
+    const { logits } = model.forward(ops, images);
+    return { ...sumOfExitCrossEntropies(logits, labels), logits };
+  }
+  if (options.distill === false) {
     const { logits } = model.forward(ops, images);
     return { ...sumOfExitCrossEntropies(logits, labels), logits };
   }

@@ -20,6 +20,7 @@ export function tinyConfig(overrides: Partial<ModelConfig> = {}, msdnet: Partial
     linearHeads: true,
     iscHeads: false,
     iscDetach: false,
+    iscLinks: true,
     ...overrides,
   };
 }

@@ -31,7 +31,7 @@ const FIRST_THREE_EXITS: MsdNetConfig = { ...DEFAULT_MSDNET_CONFIG, nBlocks: 3 }
 
 function buildModel(kind: ObjectiveOptions['objective']): MultiExitModel {
   const msdnet = kind === 'joint' ? FIRST_THREE_EXITS : DEFAULT_MSDNET_CONFIG;
-  const base: ModelConfig = { msdnet, ge: true, linearHeads: true, iscHeads: false, iscDetach: false };
+  const base: ModelConfig = { msdnet, ge: true, linearHeads: true, iscHeads: false, iscDetach: false, iscLinks: true };
   if (kind === 'stage1') return MultiExitModel.create(base, 5);
   if (kind === 'joint') return MultiExitModel.create({ ...base, linearHeads: false, iscHeads: true }, 5);
   const stage1 = MultiExitModel.create(base, 5);

@@ -45,6 +45,11 @@ export const ModelConfigSchema = z
     iscHeads: z.boolean(),
     /** Ablation knob: stop gradients through the ISC link from exit k-1 into exit k. */
     iscDetach: z.boolean(),
+    /**
+     * Whether the new heads are linked (ISC proper). Without links they are plain new Linear
+     * heads on f_k: the "stage 2 with OFA-KD only" ablation. @defaultValue true
+     */
+    iscLinks: z.boolean().default(true),
   })
   .strict()
   .refine((c) => c.linearHeads || c.iscHeads, {
@@ -177,5 +182,5 @@ export function parseModelConfig(value: unknown, root = 'config'): ModelConfig {
 
 /** A stage-1 (plain or GE) model configuration around an MSDNet. */
 export function stage1Config(msdnet: MsdNetConfig, ge: boolean): ModelConfig {
-  return { msdnet, ge, linearHeads: true, iscHeads: false, iscDetach: false };
+  return { msdnet, ge, linearHeads: true, iscHeads: false, iscDetach: false, iscLinks: true };
 }

@@ -54,6 +54,7 @@ export class MultiExitModel {
         this.msdnet.blocks.map((b) => b.head.featureWidth),
         config.msdnet.numClasses,
         config.iscDetach,
+        config.iscLinks,
       );
     }
   }

@@ -148,11 +148,19 @@ export function copyMatchingWeights(from: MultiExitModel, to: MultiExitModel): n
  * objective) plus new ISC heads.
  * @param seed seeds the new heads. @defaultValue 1
  */
-export function toStage2Model(stage1: MultiExitModel, options: { detach?: boolean; seed?: number } = {}): MultiExitModel {
+export function toStage2Model(
+  stage1: MultiExitModel,
+  options: { detach?: boolean; links?: boolean; seed?: number } = {},
+): MultiExitModel {
   if (!stage1.config.linearHeads || stage1.config.iscHeads) {
     throw new Error('toStage2Model: expected a stage-1 model (Linear heads only).');
   }
-  const config: ModelConfig = { ...stage1.config, iscHeads: true, iscDetach: options.detach ?? false };
+  const config: ModelConfig = {
+    ...stage1.config,
+    iscHeads: true,
+    iscDetach: options.detach ?? false,
+    iscLinks: options.links ?? true,
+  };
   const model = MultiExitModel.create(config, options.seed ?? 1);
   copyMatchingWeights(stage1, model);
   return model;

@@ -19,6 +19,8 @@ export interface IscHeads {
   /** links[k - 1] feeds exit k (k >= 1, 0-based), K - 1 in all. */
   links: IscLink[];
   detach: boolean;
+  /** False: no links, each exit is a new Linear head on f_k alone (an ablation). */
+  linked: boolean;
 }
 
 /**
@@ -30,25 +32,26 @@ export function buildIscHeads(
   featureWidths: readonly number[],
   numClasses: number,
   detach: boolean,
+  linked = true,
 ): IscHeads {
   const classifiers: LinearLayer[] = [];
   const links: IscLink[] = [];
   featureWidths.forEach((width, k) => {
-    if (k > 0) {
+    if (k > 0 && linked) {
       links.push({
         linear: store.linear(`isc${k + 1}.link.linear`, 'isc-heads', numClasses, width, 'torch-default'),
         bn: store.batchNorm(`isc${k + 1}.link.bn`, 'isc-heads', width),
       });
     }
-    classifiers.push(store.linear(`isc${k + 1}.classifier`, 'isc-heads', k === 0 ? width : 2 * width, numClasses, 'torch-default'));
+    classifiers.push(store.linear(`isc${k + 1}.classifier`, 'isc-heads', k === 0 || !linked ? width : 2 * width, numClasses, 'torch-default'));
   });
-  return { classifiers, links, detach };
+  return { classifiers, links, detach, linked };
 }
 
 /** Logits of exit `k` (0-based) from its feature and, for k >= 1, the previous exit's logits. */
 export function applyIscExit<T>(ops: GraphOps<T>, heads: IscHeads, k: number, feature: T, previousLogits?: T): T {
   const classifier = heads.classifiers[k]!;
-  if (k === 0) return ops.linear(classifier, feature);
+  if (k === 0 || !heads.linked) return ops.linear(classifier, feature);
   if (previousLogits === undefined) throw new Error(`ISC exit ${k + 1}: the previous exit's logits are required.`);
   const link = heads.links[k - 1]!;
   const source = heads.detach ? ops.scaleGradient(previousLogits, 0) : previousLogits;

@@ -1,0 +1,106 @@
+/**
+ * @module training/trainer/checkpoint
+ * Per-epoch checkpoints: model weights, optimiser momentum, RNG state and epoch, written as a
+ * new directory and swapped in by rename, so a crash at any moment leaves the previous
+ * checkpoint intact.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import type { RngState } from '../data/index.js';
+import type { MultiExitModel } from '../models/multi-exit-model.js';
+import { assignWeights, loadModel, ModelFileError, saveModel } from '../models/weights.js';
+import type { Sgd } from '../optim/sgd.js';
+
+const STATE_FILE = 'state.json';
+const OPTIMIZER_FILE = 'optimizer.bin';
+
+const StateSchema = z.object({
+  /** Epochs completed. */
+  epoch: z.number().int().nonnegative(),
+  /** Optimisation steps taken. */
+  step: z.number().int().nonnegative(),
+  rng: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
+  optimizer: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
+});
+export type CheckpointState = z.infer<typeof StateSchema>;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a checkpoint to `dir`, replacing the previous one only once the new one is complete. */
+export async function saveCheckpoint(
+  dir: string,
+  model: MultiExitModel,
+  sgd: Sgd,
+  state: { epoch: number; step: number; rng: RngState },
+): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
+  await saveModel(model, tmp);
+  const buffers = sgd.stateTensors();
+  const total = buffers.reduce((a, b) => a + b.tensor.size, 0);
+  const values = new Float32Array(total);
+  const index: CheckpointState['optimizer'] = [];
+  let offset = 0;
+  for (const { name, tensor } of buffers) {
+    values.set(tensor.dataSync() as Float32Array, offset);
+    index.push({ name, shape: tensor.shape.slice(), offset });
+    offset += tensor.size;
+  }
+  await writeFileAtomic(join(tmp, OPTIMIZER_FILE), new Uint8Array(values.buffer));
+  await writeFileAtomic(join(tmp, STATE_FILE), JSON.stringify({ ...state, optimizer: index }));
+  const old = `${dir}.old`;
+  await rm(old, { recursive: true, force: true });
+  if (await exists(dir)) await rename(dir, old);
+  await rename(tmp, dir);
+  await rm(old, { recursive: true, force: true });
+}
+
+/** Whether a complete checkpoint exists at `dir` (or was left as `.old` by a crash mid-swap). */
+export async function findCheckpoint(dir: string): Promise<string | undefined> {
+  if (await exists(join(dir, STATE_FILE))) return dir;
+  if (await exists(join(`${dir}.old`, STATE_FILE))) return `${dir}.old`;
+  return undefined;
+}
+
+/**
+ * Restores a checkpoint into `model` and `sgd`.
+ * @throws ModelFileError naming the file when anything is missing or does not match.
+ */
+export async function loadCheckpoint(dir: string, model: MultiExitModel, sgd: Sgd): Promise<CheckpointState> {
+  const statePath = join(dir, STATE_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(statePath, 'utf8'));
+  } catch (err) {
+    throw new ModelFileError(`${statePath}: cannot read the checkpoint state (${(err as Error).message}).`);
+  }
+  const parsed = StateSchema.safeParse(raw);
+  if (!parsed.success) throw new ModelFileError(`${statePath}: not a checkpoint state (${parsed.error.issues[0]?.message}).`);
+  const saved = await loadModel(dir);
+  try {
+    const weights = saved.variables().map(({ name, variable }) => ({ name, shape: variable.shape, values: variable.dataSync() as Float32Array }));
+    assignWeights(model, weights, dir);
+  } finally {
+    saved.dispose();
+  }
+  const bytes = await readFile(join(dir, OPTIMIZER_FILE));
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  sgd.loadState(
+    parsed.data.optimizer.map(({ name, shape, offset }) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (offset + size > floats.length) throw new ModelFileError(`${join(dir, OPTIMIZER_FILE)}: truncated at "${name}".`);
+      return { name, shape, values: floats.subarray(offset, offset + size) };
+    }),
+  );
+  return parsed.data;
+}

@@ -29,6 +29,12 @@ interface ConvShape {
 }
 
 const BATCH = 64;
+/**
+ * The CPU backend's filter gradient runs ~0.01 GFLOP/s (17 s per call at batch 64): the CPU rows
+ * use batch 8 and one run each, no warmup. Its kernels are scalar loops, so GFLOP/s barely
+ * depends on the batch size.
+ */
+const CPU_BATCH = 8;
 /** MSDNet CIFAR: scales 32/16/8 px with 16/32/64 base channels, growth 6/12/24, 4x bottlenecks, 128-wide heads. */
 const SHAPES: ConvShape[] = [
   { name: 'scale 1 dense 3x3', hw: 32, cin: 24, cout: 6, k: 3, stride: 1 },
@@ -118,20 +124,28 @@ interface ConvRow {
   layer: string;
   mflop: number;
   backend: string;
+  batch: number;
   op: 'forward' | 'input grad' | 'filter grad' | 'input grad (stock wasm)';
   medianMs: number;
   minMs: number;
   gflops: number;
 }
 
-function benchConv(s: ConvShape, backend: 'wasm' | 'cpu', warmup: number, iters: number, withStock: boolean): ConvRow[] {
+function benchConv(
+  s: ConvShape,
+  backend: 'wasm' | 'cpu',
+  batch: number,
+  warmup: number,
+  iters: number,
+  withStock: boolean,
+): ConvRow[] {
   const pad = padFor(s.k);
-  const x = tf.randomNormal([BATCH, s.hw, s.hw, s.cin]) as tf.Tensor4D;
+  const x = tf.randomNormal([batch, s.hw, s.hw, s.cin]) as tf.Tensor4D;
   const w = tf.randomNormal([s.k, s.k, s.cin, s.cout]) as tf.Tensor4D;
   const y = tf.conv2d(x, w, s.stride, pad);
   const dy = tf.randomNormal(y.shape);
   const [, ho = 0, wo = 0] = y.shape;
-  const flop = 2 * BATCH * ho * wo * s.cin * s.cout * s.k * s.k;
+  const flop = 2 * batch * ho * wo * s.cin * s.cout * s.k * s.k;
   y.dispose();
   const common = { strides: s.stride, pad, dataFormat: 'NHWC' };
   const ops: [ConvRow['op'], () => void][] = [
@@ -156,6 +170,7 @@ function benchConv(s: ConvShape, backend: 'wasm' | 'cpu', warmup: number, iters:
       layer: s.name,
       mflop: Math.round(flop / 1e6),
       backend,
+      batch,
       op,
       ...t,
       gflops: flop / (t.medianMs * 1e6),
@@ -249,21 +264,21 @@ async function main(): Promise<void> {
     loadAverage1m: loadavg()[0],
     batch: BATCH,
   };
-  console.log(`bench/kernels: batch ${BATCH}, NHWC, wasm ${version_wasm} (${env.wasmThreads} thread), ${env.cpu}`);
+  console.log(`bench/kernels: batch ${BATCH}, NHWC, wasm ${version_wasm} (${env.wasmThreads} thread${env.wasmThreads === 1 ? "" : "s"}), ${env.cpu}`);
   console.log('GFLOP/s from the median time; the machine may be shared, so compare rows of one run.');
 
   const rows: ConvRow[] = [];
   for (const s of SHAPES) {
-    const r = benchConv(s, 'wasm', 2, 5, true);
+    const r = benchConv(s, 'wasm', BATCH, 2, 5, true);
     rows.push(...r);
     console.log(`  wasm ${r[0]!.shape.padEnd(26)} ${r.map((x) => `${x.op} ${fmt(x.gflops)}`).join(', ')}`);
   }
   if (!options.quick) {
     await tf.setBackend('cpu');
     for (const s of SHAPES) {
-      const r = benchConv(s, 'cpu', 1, 2, false);
+      const r = benchConv(s, 'cpu', CPU_BATCH, 0, 1, false);
       rows.push(...r);
-      console.log(`  cpu  ${r[0]!.shape.padEnd(26)} ${r.map((x) => `${x.op} ${fmt(x.gflops, 2)}`).join(', ')}`);
+      console.log(`  cpu  ${r[0]!.shape.padEnd(26)} ${r.map((x) => `${x.op} ${x.gflops.toPrecision(2)}`).join(', ')} (batch ${CPU_BATCH})`);
     }
     await tf.setBackend('wasm');
   }
@@ -272,12 +287,13 @@ async function main(): Promise<void> {
     const shape = `${s.hw}x${s.hw} ${s.k}x${s.k} s${s.stride} ${s.cin}->${s.cout}`;
     const g = (backend: string, op: ConvRow['op']) => {
       const row = rows.find((r) => r.shape === shape && r.backend === backend && r.op === op);
-      return row === undefined ? '-' : fmt(row.gflops, backend === 'cpu' ? 2 : 1);
+      if (row === undefined) return '-';
+      return backend === 'cpu' ? row.gflops.toPrecision(2) : fmt(row.gflops);
     };
     return {
       layer: s.name,
       shape,
-      MFLOP: rows.find((r) => r.shape === shape)!.mflop,
+      MFLOP: rows.find((r) => r.shape === shape && r.backend === 'wasm')!.mflop,
       'wasm fwd': g('wasm', 'forward'),
       'wasm dx': g('wasm', 'input grad'),
       'wasm dw': g('wasm', 'filter grad'),
@@ -287,7 +303,9 @@ async function main(): Promise<void> {
       'cpu dw': g('cpu', 'filter grad'),
     };
   });
-  console.log('\nConvolution GFLOP/s (2·B·Hout·Wout·Cin·Cout·kh·kw / median time):');
+  console.log(
+    `\nConvolution GFLOP/s (2·B·Hout·Wout·Cin·Cout·kh·kw / median time; wasm at batch ${BATCH}, cpu at batch ${CPU_BATCH}):`,
+  );
   console.table(table);
 
   console.log('Data-movement kernels on wasm, stock against this project (ms, median):');

@@ -4,7 +4,9 @@
  * installed one (CUDA / native TensorFlow), else WASM with the training kernels it lacks, else CPU.
  */
 import { tf } from './tf.js';
+import { availableParallelism } from 'node:os';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
+import { enableWasmThreads } from './wasm-threads.js';
 
 /** Backends a user can ask for. `auto` tries them in the order tensorflow, wasm, cpu. */
 export const TRAINING_BACKENDS = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu'] as const);
@@ -63,9 +65,12 @@ async function tryNative(): Promise<{ provider: string } | { error: string }> {
   return { error: errors.join('; ') };
 }
 
-async function tryWasm(): Promise<{ provider: string } | { error: string }> {
+async function tryWasm(threads: number): Promise<{ provider: string } | { error: string }> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
+    // The threaded build must be registered before the backend first initialises; when it cannot
+    // be loaded the stock single-threaded build stays (a slower but correct fallback).
+    if (threads > 1) await enableWasmThreads(threads);
     registerWasmTrainingKernels();
     return { provider: '@tensorflow/tfjs-backend-wasm' };
   } catch (err) {
@@ -82,7 +87,11 @@ async function tryCpu(): Promise<{ provider: string } | { error: string }> {
   }
 }
 
-const LOADERS = { tensorflow: tryNative, wasm: tryWasm, cpu: tryCpu } as const;
+const LOADERS = {
+  tensorflow: () => tryNative(),
+  wasm: (threads: number) => tryWasm(threads),
+  cpu: () => tryCpu(),
+} as const;
 
 async function threadCount(name: string): Promise<number> {
   if (name === 'wasm') {
@@ -120,9 +129,11 @@ async function doSelect(options: SelectBackendOptions): Promise<BackendInfo> {
     source = 'env';
   }
   const order = requested === 'auto' ? (['tensorflow', 'wasm', 'cpu'] as const) : [requested];
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads: expected a whole number >= 1, got ${options.threads}.`);
   const skipped: string[] = [];
   for (const name of order) {
-    const result = await LOADERS[name]();
+    const result = await LOADERS[name](threads);
     if ('error' in result) {
       skipped.push(`[${name}] ${result.error}`);
       continue;

@@ -2,7 +2,8 @@
  * @module training/backend/wasm-threads
  * Runs the tfjs WASM backend's multi-threaded (pthreads + SIMD) build in Node, which tfjs 4.22 disables there.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,7 +34,7 @@ type WasmFactory = (config: Record<string, unknown>) => Promise<EmscriptenModule
  * tfjs-backend-wasm 4.22 reports no thread support in Node (flag WASM_HAS_MULTITHREAD_SUPPORT)
  * because its loader hands Emscripten the pthread worker script and the main script as Blob
  * URLs, which Node's worker_threads cannot load. This loads the same threaded build itself with
- * both as real files (the worker script, shipped as a string, is written to a temp file), and
+ * both as real files (the worker script, shipped as a string, is written to the temp dir), and
  * reports `2n` logical cores to the module while it initialises: the C side caps its pool at
  * half the logical core count, i.e. 1 thread on a 2-core machine.
  *
@@ -70,22 +71,28 @@ export async function enableWasmThreads(n: number): Promise<boolean> {
   return true;
 }
 
-let workerDir: string | undefined;
-
-/** Writes the pthread worker script once per process and removes it at exit. */
+/**
+ * Writes the pthread worker script where Node can load it: one file per script content under
+ * the OS temp dir, shared by all processes and left in place (a few KB), so that nothing
+ * accumulates when processes are killed. Written under a private name, then renamed, so a
+ * concurrent process never sees half a file.
+ */
 function workerScript(): string {
-  if (workerDir === undefined) {
-    workerDir = mkdtempSync(join(tmpdir(), 'adaptive-exit-wasm-threads-'));
-    const dir = workerDir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  const file = join(workerDir, 'tfjs-backend-wasm-threaded-simd.worker.js');
   const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
     wasmWorkerContents: string;
   };
   // The script is one minified line whose only newlines sit inside string literals, where they
   // must be escapes (tfjs-backend-wasm does the same before making its Blob).
-  writeFileSync(file, wasmWorkerContents.replace(/\n/g, '\\n'));
+  const script = wasmWorkerContents.replace(/\n/g, '\\n');
+  const hash = createHash('sha256').update(script).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), 'adaptive-exit-wasm-threads');
+  const file = join(dir, `tfjs-backend-wasm-threaded-simd-${hash}.worker.js`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, script);
+    renameSync(partial, file);
+  }
   return file;
 }
 

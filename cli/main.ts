@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { dataCommand } from './commands/data.js';
+import { evalCommand } from './commands/eval.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
 import { trainCommand } from './commands/train.js';
@@ -21,7 +22,8 @@ export function buildProgram(): Command {
     .addCommand(infoCommand())
     .addCommand(modelCommand())
     .addCommand(dataCommand())
-    .addCommand(trainCommand());
+    .addCommand(trainCommand())
+    .addCommand(evalCommand());
 }
 
 /**

@@ -15,3 +15,6 @@ export { FROZEN_BN_MODES, OBJECTIVES, objectiveLoss, planObjective, type FrozenB
 export { DEFAULT_SGD, Sgd, type SgdOptions } from './optim/sgd.js';
 export { applyGradients, computeGradients, discardGradients, NonFiniteLossError, trainStep, type PendingStep, type TrainStepResult } from './train-step.js';
 export { benchTrainStep, type TrainStepBenchOptions, type TrainStepBenchResult } from './bench-train-step.js';
+export * from './eval/index.js';
+export * from './data/index.js';
+export * from './trainer/index.js';

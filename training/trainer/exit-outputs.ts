@@ -7,15 +7,10 @@ import { tf } from '../backend/tf.js';
 import { epochBatches, type ChannelNormalization, type Uint8Dataset } from '../data/index.js';
 import type { MultiExitModel } from '../models/multi-exit-model.js';
 import { TensorOps } from '../models/tensor-ops.js';
+import { anytimeAccuracy, type ExitOutputs } from '../eval/index.js';
 
 /** Every exit's logits on `count` samples (row-major [count, numClasses] per exit). */
-export interface ExitLogits {
-  numExits: number;
-  numClasses: number;
-  count: number;
-  logits: Float32Array[];
-  labels: Int32Array;
-}
+export type ExitLogits = ExitOutputs;
 
 /**
  * Forward passes in evaluation mode (running BatchNorm statistics), batch by batch.
@@ -56,13 +51,5 @@ export function collectExitLogits(
 
 /** Top-1 accuracy (percent) of every exit. */
 export function exitAccuracies(out: ExitLogits): number[] {
-  return out.logits.map((z) => {
-    let correct = 0;
-    for (let i = 0; i < out.count; i++) {
-      let best = 0;
-      for (let c = 1; c < out.numClasses; c++) if (z[i * out.numClasses + c]! > z[i * out.numClasses + best]!) best = c;
-      if (best === out.labels[i]) correct += 1;
-    }
-    return (100 * correct) / Math.max(1, out.count);
-  });
+  return anytimeAccuracy(out, new Array<number>(out.numExits).fill(0)).map((row) => row.top1);
 }

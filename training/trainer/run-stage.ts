@@ -148,6 +148,9 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
         r.perExitLoss.forEach((v, k) => (perExitSum[k]! += v * batch.size));
         const secs = (performance.now() - started) / 1000;
         bar.update(i, { loss: lossSum / seen, acc: (100 * correct) / seen, ips: seen / secs });
+        // Steps are synchronous: yield so timers (the progress bar's redraw without a terminal,
+        // signal handlers) get their turn.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       bar.stop();
       const seconds = (performance.now() - started) / 1000;

@@ -2,10 +2,9 @@
  * @module training/backend/wasm-kernels/conv2d-backprop-filter
  * `Conv2DBackpropFilter` for the tfjs WASM backend (which ships none), built from its XNNPACK kernels.
  */
-import { backend_util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { checkConvBackpropArgs, runWasmKernel, withTemps } from './wasm-kernel-util.js';
+import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 
@@ -27,21 +26,9 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   if (x === undefined || dy === undefined) throw new Error(`${KERNEL}: expected inputs x and dy.`);
   const attrs = (args.attrs ?? {}) as unknown as Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
   checkConvBackpropArgs(KERNEL, attrs, { x, dy });
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convBackpropInfo(KERNEL, x.shape, attrs.filterShape, attrs, dy);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  if (dy.shape[0] !== B || dy.shape[1] !== Ho || dy.shape[2] !== Wo || dy.shape[3] !== Co) {
-    throw new Error(`${KERNEL}: expected dy of shape [${[B, Ho, Wo, Co]}], got [${dy.shape}].`);
-  }
   const { top, left } = info.padInfo;
   const run = (name: string, inputs: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown>): TensorInfo =>
     runWasmKernel(KERNEL, name, backend, inputs, kernelAttrs as never);

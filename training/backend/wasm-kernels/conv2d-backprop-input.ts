@@ -2,10 +2,9 @@
  * @module training/backend/wasm-kernels/conv2d-backprop-input
  * A fast `Conv2DBackpropInput` for the tfjs WASM backend, whose stock kernel is a scalar C loop.
  */
-import { backend_util } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { checkConvBackpropArgs, runWasmKernel, withTemps } from './wasm-kernel-util.js';
+import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 
@@ -85,21 +84,9 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
   if (dy === undefined || filter === undefined) throw new Error(`${KERNEL}: expected inputs dy and filter.`);
   const attrs = (args.attrs ?? {}) as unknown as Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
   checkConvBackpropArgs(KERNEL, attrs, { dy, filter });
-  const info = backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convBackpropInfo(KERNEL, attrs.inputShape, filter.shape, attrs, dy);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  if (dy.shape[0] !== B || dy.shape[1] !== Ho || dy.shape[2] !== Wo || dy.shape[3] !== Co) {
-    throw new Error(`${KERNEL}: expected dy of shape [${[B, Ho, Wo, Co]}], got [${dy.shape}].`);
-  }
   const rows = planAxis(H, kh, sh, info.padInfo.top, Ho);
   const cols = planAxis(W, kw, sw, info.padInfo.left, Wo);
   const phaseCount = sh * sw;

@@ -4,7 +4,7 @@
  */
 // Kernel modules import tfjs-core directly rather than ../tf.js: they need no gradients, and
 // this keeps them free of the union package (layers, converter, webgl) that tf.js loads.
-import { getKernel } from '@tensorflow/tfjs-core';
+import { backend_util, getKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -75,6 +75,34 @@ export function checkConvBackpropArgs(
     if (t.dtype !== 'float32') throw new Error(`${owner}: expected float32 ${name}, got ${t.dtype}.`);
     if (t.shape.length !== 4) throw new Error(`${owner}: expected rank-4 ${name}, got shape [${t.shape}].`);
   }
+}
+
+/**
+ * The forward convolution's geometry for a backward kernel, with `dy` checked against it.
+ * @throws Error naming the kernel when dy's shape is not the forward output's.
+ */
+export function convBackpropInfo(
+  owner: string,
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: { strides: number | [number, number]; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
+  dy: TensorInfo,
+): backend_util.Conv2DInfo {
+  const info = backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (expected.some((d, i) => dy.shape[i] !== d)) {
+    throw new Error(`${owner}: expected dy of shape [${expected}], got [${dy.shape}].`);
+  }
+  return info;
 }
 
 /** Stock wasm kernels that `registerWasmTrainingKernels` replaced, by kernel name. */

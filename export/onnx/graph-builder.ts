@@ -1,0 +1,112 @@
+/**
+ * @module export/onnx/graph-builder
+ * Accumulates an ONNX graph (nodes, float32 initialisers as little-endian raw data, inputs and
+ * outputs with a symbolic batch dimension) and encodes it as a ModelProto.
+ */
+import { ATTRIBUTE_TYPE, modelProtoType, ONNX_DTYPE } from './onnx-proto.js';
+
+/** A dimension: a size, or a symbolic name such as `batch`. */
+export type Dim = number | string;
+export type AttributeValue = number | number[] | string | { float: number };
+
+interface Node {
+  opType: string;
+  name: string;
+  input: string[];
+  output: string[];
+  attribute: object[];
+}
+
+function attribute(name: string, value: AttributeValue): object {
+  if (typeof value === 'string') return { name, type: ATTRIBUTE_TYPE.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: ATTRIBUTE_TYPE.INTS, ints: value };
+  if (typeof value === 'object') return { name, type: ATTRIBUTE_TYPE.FLOAT, f: value.float };
+  return { name, type: ATTRIBUTE_TYPE.INT, i: value };
+}
+
+function valueInfo(name: string, dims: readonly Dim[], dtype: keyof typeof ONNX_DTYPE): object {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ONNX_DTYPE[dtype],
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+export class OnnxGraphBuilder {
+  private readonly nodes: Node[] = [];
+  private readonly initializers: object[] = [];
+  private readonly inputs: object[] = [];
+  private readonly outputs: object[] = [];
+  private readonly names = new Set<string>();
+
+  constructor(readonly graphName: string) {}
+
+  /** Reserves a tensor name, suffixing it when taken, so every value has a unique name. */
+  uniqueName(base: string): string {
+    let name = base;
+    for (let i = 2; this.names.has(name); i++) name = `${base}_${i}`;
+    this.names.add(name);
+    return name;
+  }
+
+  addInput(name: string, dims: readonly Dim[], dtype: keyof typeof ONNX_DTYPE = 'float32'): void {
+    this.names.add(name);
+    this.inputs.push(valueInfo(name, dims, dtype));
+  }
+
+  addOutput(name: string, dims: readonly Dim[], dtype: keyof typeof ONNX_DTYPE = 'float32'): void {
+    this.outputs.push(valueInfo(name, dims, dtype));
+  }
+
+  /** A float32 initialiser (stored as little-endian raw bytes); returns its name. */
+  addInitializer(base: string, dims: readonly number[], values: Float32Array): string {
+    const name = this.uniqueName(base);
+    const bytes = new Uint8Array(values.length * 4);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+    this.initializers.push({ name, dims: [...dims], dataType: ONNX_DTYPE.float32, rawData: bytes });
+    return name;
+  }
+
+  /** An int64 initialiser (shapes for Reshape and the like). */
+  addInt64Initializer(base: string, values: readonly number[]): string {
+    const name = this.uniqueName(base);
+    const bytes = new Uint8Array(values.length * 8);
+    const view = new DataView(bytes.buffer);
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    this.initializers.push({ name, dims: [values.length], dataType: ONNX_DTYPE.int64, rawData: bytes });
+    return name;
+  }
+
+  /** Adds a node; its output names must be unique (use {@link uniqueName}). */
+  addNode(opType: string, name: string, input: string[], output: string[], attrs: Record<string, AttributeValue> = {}): void {
+    this.nodes.push({ opType, name, input, output, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+  }
+
+  /** Encodes the graph as an ONNX model. */
+  toBytes(options: { opset: number; irVersion: number; producerVersion: string; docString?: string; metadata?: Record<string, string> }): Uint8Array {
+    const type = modelProtoType();
+    const model = {
+      irVersion: options.irVersion,
+      producerName: 'adaptive-exit',
+      producerVersion: options.producerVersion,
+      docString: options.docString ?? '',
+      opsetImport: [{ domain: '', version: options.opset }],
+      metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+      graph: {
+        name: this.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    };
+    const problem = type.verify(model);
+    if (problem) throw new Error(`ONNX model "${this.graphName}": ${problem}`);
+    return type.encode(type.fromObject(model)).finish();
+  }
+}

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
 import { trainCommand } from './commands/train.js';
@@ -23,7 +24,8 @@ export function buildProgram(): Command {
     .addCommand(modelCommand())
     .addCommand(dataCommand())
     .addCommand(trainCommand())
-    .addCommand(evalCommand());
+    .addCommand(evalCommand())
+    .addCommand(exportCommand());
 }
 
 /**

@@ -1,0 +1,27 @@
+/**
+ * @module cli/commands/export
+ * `adaptive-exit export RUN_DIR --out MODEL_DIR`: per-stage ONNX graphs and the manifest.
+ */
+import { Command } from 'commander';
+import { exportRun } from '../../export/index.js';
+import { selectTrainingBackend } from '../../training/backend/index.js';
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .description('export a trained run as stage_1.onnx … stage_K.onnx, full.onnx and manifest.json')
+    .argument('<run>', 'run directory written by `adaptive-exit train` (its eval.json, if present, gives the calibration table)')
+    .requiredOption('--out <dir>', 'model directory to create (written whole: a temporary directory, then renamed)')
+    .option('--no-full', 'skip full.onnx (all exits in one graph; not needed by the runtime)')
+    .option('--force', 'replace --out if it exists')
+    .option('--id <id>', 'model id in the manifest (default: the run directory name)')
+    .option('--model-version <v>', 'model version in the manifest (default 1.0.0)')
+    .action(async (run: string, opts: { out: string; full: boolean; force?: boolean; id?: string; modelVersion?: string }) => {
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      // Weights are read through tfjs; the CPU backend is enough (no kernel runs).
+      await selectTrainingBackend({ backend: 'cpu' });
+      const manifest = await exportRun(run, opts.out, { full: opts.full, force: opts.force, id: opts.id, version: opts.modelVersion, log });
+      process.stdout.write(
+        `${JSON.stringify({ out: opts.out, stages: manifest.stages.map((s) => ({ file: s.file, cumulativeMflops: Number(s.cumulativeMflops.toFixed(2)) })), defaultPolicy: manifest.exitPolicy.default })}\n`,
+      );
+    });
+}

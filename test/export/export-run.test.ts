@@ -1,0 +1,107 @@
+/**
+ * The export command end to end on a real (briefly trained) run: files, hashes, a manifest that
+ * validates and wires the stages, and the error cases (missing or corrupt run, existing output).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportRun } from '../../export/index.js';
+import { readManifest } from '../../manifest/index.js';
+import { FASHION_MNIST_DIR } from '../../training/data/index.js';
+import { defaultTrainConfig, trainRun } from '../../training/trainer/index.js';
+import { useBackend } from '../helpers/backends.js';
+import { runStages, runFull, maxAbsDiff } from '../helpers/onnx-run.js';
+
+const HAVE_DATA = existsSync(FASHION_MNIST_DIR);
+if (!HAVE_DATA) console.warn(`[export-run.test] skipped: ${FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist)`);
+
+let root: string;
+let run: string;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  root = await mkdtemp(join(tmpdir(), 'ae-export-'));
+  run = join(root, 'run');
+  if (!HAVE_DATA) return;
+  const base = defaultTrainConfig('fashion-mnist');
+  // The full IMTA recipe, a few steps per stage: enough for a real run directory.
+  await trainRun(run, {
+    ...base,
+    model: { ...base.model, nBlocks: 3, base: 2, step: 1, nChannels: 8, growthRate: 4 },
+    epochs: 1,
+    stage2Epochs: 1,
+    limitTrain: 128,
+    limitTest: 64,
+    valSize: 200,
+    batchSize: 32,
+    evalEveryEpoch: false,
+  });
+}, 300_000);
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe.skipIf(!HAVE_DATA)('adaptive-exit export', () => {
+  it('writes the stage graphs, full.onnx and a manifest that validates and wires the stages', async () => {
+    const out = join(root, 'model');
+    await exportRun(run, out);
+    expect((await readdir(out)).sort()).toEqual(['full.onnx', 'manifest.json', 'stage_1.onnx', 'stage_2.onnx', 'stage_3.onnx']);
+    const manifest = await readManifest(out);
+    expect(manifest.stages).toHaveLength(3);
+    for (const stage of manifest.stages) {
+      const bytes = await readFile(join(out, stage.file));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(stage.sha256);
+    }
+    expect(manifest.input.dims).toEqual(['batch', 1, 28, 28]);
+    expect(manifest.classNames[0]).toBe('T-shirt/top');
+    // ISC: stage 2 reads stage 1's carried tensors and logits.
+    const roles = manifest.stages[1]!.inputs.map((i) => i.role.kind);
+    expect(roles).toContain('carried');
+    expect(roles).toContain('previous-logits');
+    expect(manifest.stages.at(-1)!.outputs.map((o) => o.role.kind)).toEqual(['logits']);
+    expect(manifest.stages.at(-1)!.cumulativeMflops).toBeGreaterThan(manifest.stages[0]!.cumulativeMflops);
+    expect(manifest.exitPolicy.default.thresholds.at(-1)).toBe(-1e8);
+    expect(manifest.provenance.perExitTestAccuracy).toHaveLength(3);
+
+    // The stages in sequence equal full.onnx.
+    const image = new Float32Array(2 * 28 * 28).map((_, i) => Math.sin(i));
+    const stageBytes = await Promise.all(manifest.stages.map((s) => readFile(join(out, s.file))));
+    const chained = await runStages(
+      manifest.stages.map((s, k) => ({ index: s.index, bytes: stageBytes[k]!, inputs: s.inputs })),
+      image,
+      [2, 1, 28, 28],
+    );
+    const full = await runFull(await readFile(join(out, 'full.onnx')), image, [2, 1, 28, 28], 3);
+    chained.forEach((z, k) => expect(maxAbsDiff(z, full[k]!)).toBeLessThan(1e-5));
+  });
+
+  it('skips full.onnx with full: false, and refuses to overwrite without force', async () => {
+    const out = join(root, 'model-nofull');
+    await exportRun(run, out, { full: false });
+    expect(await readdir(out)).not.toContain('full.onnx');
+    await expect(exportRun(run, out)).rejects.toThrow(/already exists; choose another --out or pass --force/);
+    await exportRun(run, out, { force: true, full: false });
+    expect((await readManifest(out)).fullModel).toBeUndefined();
+  });
+
+  it('names a missing run', async () => {
+    await expect(exportRun(join(root, 'nope'), join(root, 'x'))).rejects.toThrow(/run\.json: not a training run/);
+  });
+
+  it('names corrupt weights and leaves no half-written output', async () => {
+    const broken = join(root, 'broken');
+    await rm(broken, { recursive: true, force: true });
+    const { cp } = await import('node:fs/promises');
+    await cp(run, broken, { recursive: true });
+    const weights = join(broken, 'model', 'weights.bin');
+    const bytes = await readFile(weights);
+    await writeFile(weights, bytes.subarray(0, 1000));
+    const out = join(root, 'from-broken');
+    await expect(exportRun(broken, out)).rejects.toThrow(/weights\.bin: ".*" needs values/);
+    expect(existsSync(out)).toBe(false);
+    expect((await readdir(root)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});

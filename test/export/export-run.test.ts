@@ -78,6 +78,32 @@ describe.skipIf(!HAVE_DATA)('adaptive-exit export', () => {
     chained.forEach((z, k) => expect(maxAbsDiff(z, full[k]!)).toBeLessThan(1e-5));
   });
 
+  it('every graph loads in onnxruntime-web (WASM, in Node) and agrees with onnxruntime-node', async () => {
+    const web = await import('onnxruntime-web');
+    web.env.wasm.numThreads = 1;
+    const out = join(root, 'model-web');
+    await exportRun(run, out);
+    const manifest = await readManifest(out);
+    const image = new Float32Array(3 * 28 * 28).map((_, i) => Math.cos(i / 7));
+    const stageBytes = await Promise.all(manifest.stages.map((s) => readFile(join(out, s.file))));
+    const nodeLogits = await runStages(
+      manifest.stages.map((s, k) => ({ index: s.index, bytes: stageBytes[k]!, inputs: s.inputs })),
+      image,
+      [3, 1, 28, 28],
+    );
+    let feeds: Record<string, InstanceType<typeof web.Tensor>> = { image: new web.Tensor('float32', image, [3, 1, 28, 28]) };
+    for (const [k, stage] of manifest.stages.entries()) {
+      const session = await web.InferenceSession.create(stageBytes[k]!, { executionProviders: ['wasm'] });
+      const result = await session.run(Object.fromEntries(stage.inputs.map((i) => [i.name, feeds[i.name]!])));
+      expect(maxAbsDiff(result[`logits_${stage.index}`]!.data as Float32Array, nodeLogits[k]!)).toBeLessThan(1e-4);
+      feeds = { ...feeds, ...result };
+      await session.release();
+    }
+    const fullSession = await web.InferenceSession.create(await readFile(join(out, 'full.onnx')), { executionProviders: ['wasm'] });
+    expect(fullSession.outputNames).toEqual(['logits_1', 'logits_2', 'logits_3']);
+    await fullSession.release();
+  });
+
   it('skips full.onnx with full: false, and refuses to overwrite without force', async () => {
     const out = join(root, 'model-nofull');
     await exportRun(run, out, { full: false });

@@ -120,3 +120,17 @@ describe.skipIf(!HAVE_DATA)('ONNX export parity with tfjs', () => {
     images.dispose();
   });
 });
+
+describe('unsupported graphs', () => {
+  it('names a BatchNorm that follows no convolution or Linear layer', async () => {
+    const { OnnxOps } = await import('../../export/onnx-ops.js');
+    const { OnnxGraphBuilder } = await import('../../export/onnx/graph-builder.js');
+    const model = MultiExitModel.create({ msdnet: TINY_MSDNET, ge: false, linearHeads: true, iscHeads: false, iscDetach: false, iscLinks: true });
+    const bn = model.msdnet.blocks[0]!.first!.stem.bn;
+    const ops = new OnnxOps(new OnnxGraphBuilder('t'));
+    expect(() => ops.batchNorm(bn, ops.relu({ name: 'image', dims: ['batch', 3, 16, 16] }))).toThrow(
+      /first\.scale0\.bn: the exporter folds every BatchNorm into the layer before it, and this one follows no convolution or Linear layer/,
+    );
+    model.dispose();
+  });
+});

@@ -1,0 +1,21 @@
+/**
+ * @module runtime/core/backend
+ * What the engine needs from an inference library: one session per stage graph, run with named
+ * feeds. runtime/node implements it with onnxruntime-node; a browser build can do the same with
+ * onnxruntime-web, and tests can fake it.
+ */
+import type { CoreTensor } from './tensor.js';
+
+/** A loaded stage graph. */
+export interface StageSession {
+  /** Runs the graph; returns every output by name. */
+  run(feeds: Record<string, CoreTensor>): Promise<Record<string, CoreTensor>>;
+  /** Frees the session. */
+  release(): Promise<void> | void;
+}
+
+/** Creates stage sessions from ONNX bytes. */
+export interface StageBackend {
+  /** @param stageIndex 1-based stage index, for error messages and per-stage options. */
+  createSession(bytes: Uint8Array, stageIndex: number): Promise<StageSession>;
+}

@@ -1,0 +1,301 @@
+/**
+ * @module runtime/core/engine
+ * {@link EarlyExitEngine}: runs a manifest's stage graphs one after another with real per-sample
+ * early exit. After each stage it computes each running sample's confidence, lets those at or
+ * above their threshold (or at their cap, or at the last stage) leave, and compacts every carried
+ * tensor (and previous logits) to the rows still running before calling the next stage, so stage
+ * k only computes the samples that reach it.
+ *
+ * Independent of any inference library (see {@link StageBackend}) and of node built-ins:
+ * hashes use WebCrypto (`globalThis.crypto.subtle`), files come through a `readFile` callback.
+ */
+import type { Manifest, Stage } from '../../manifest/index.js';
+import type { StageBackend, StageSession } from './backend.js';
+import { resolveBudgets, type Budget } from './budget.js';
+import { argmaxRow, rowConfidence, softmaxRows } from './confidence.js';
+import { InputError, ModelLoadError } from './errors.js';
+import { selectRows, type CoreTensor, type Float32CoreTensor } from './tensor.js';
+
+/** Where the engine gets its model from. */
+export interface EngineSource {
+  /** The validated manifest. */
+  manifest: Manifest;
+  /** Reads a file of the model directory (a path relative to the manifest). */
+  readFile(file: string): Promise<Uint8Array>;
+}
+
+export interface EngineLoadOptions {
+  /** Check each stage file's SHA-256 against the manifest. @defaultValue true */
+  verify?: boolean;
+}
+
+/** Options of {@link EarlyExitEngine.classify}. */
+export interface ClassifyOptions {
+  /** One budget for the batch, or one per sample; none: the manifest's default policy. */
+  budget?: Budget | readonly Budget[] | undefined;
+  /** How many classes to list in `topK`. @defaultValue 5 (at most the number of classes) */
+  topK?: number;
+}
+
+export interface TopKEntry {
+  classIndex: number;
+  label: string;
+  probability: number;
+}
+
+/** The classification of one sample. */
+export interface ClassifyResult {
+  /** Predicted class (argmax of the exit's logits). */
+  classIndex: number;
+  label: string;
+  /** The exit criterion's confidence at the exit taken. */
+  confidence: number;
+  /** The most probable classes at the exit taken, most probable first. */
+  topK: TopKEntry[];
+  /** The exit taken, 1-based. */
+  exit: number;
+  /** Cumulative MFLOPs per sample of stages 1..exit. */
+  mflops: number;
+  /** Wall time (ms) of each stage this sample ran through (the whole stage call, shared by its rows). */
+  stageMs: number[];
+}
+
+/** Rows each stage session received, summed over classify calls since the last reset. */
+export interface EngineStats {
+  /** rowsPerStage[k-1]: rows fed to stage k. */
+  rowsPerStage: number[];
+  /** callsPerStage[k-1]: session runs of stage k. */
+  callsPerStage: number[];
+  /** Samples classified. */
+  samples: number;
+}
+
+const IMAGE_KEY = 'image:';
+const key = (stage: number, output: string) => `${stage}:${output}`;
+
+/** SHA-256 of `bytes` as lowercase hex, with WebCrypto. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new ModelLoadError('SHA-256 verification needs WebCrypto (globalThis.crypto.subtle); pass verify: false to skip it.');
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  let hex = '';
+  for (const b of digest) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+interface StagePlan {
+  stage: Stage;
+  logitsName: string;
+  /** Keys of tensors (earlier outputs, image) whose last use is this stage: dropped after it. */
+  lastUses: string[];
+  /** Outputs of this stage that later stages read. */
+  keepOutputs: string[];
+}
+
+function plan(manifest: Manifest): StagePlan[] {
+  const lastUse = new Map<string, number>();
+  for (const s of manifest.stages) {
+    for (const input of s.inputs) {
+      const r = input.role;
+      if (r.kind === 'image') lastUse.set(IMAGE_KEY, s.index);
+      else if (r.kind === 'carried' || r.kind === 'previous-logits') lastUse.set(key(r.from.stage, r.from.output), s.index);
+    }
+  }
+  return manifest.stages.map((stage) => {
+    const logits = stage.outputs.find((o) => o.role.kind === 'logits');
+    if (!logits) throw new ModelLoadError(`stages[${stage.index - 1}] (${stage.file}): no logits output.`);
+    return {
+      stage,
+      logitsName: logits.name,
+      lastUses: [...lastUse].filter(([, k]) => k === stage.index).map(([name]) => name),
+      keepOutputs: stage.outputs.filter((o) => (lastUse.get(key(stage.index, o.name)) ?? 0) > stage.index).map((o) => o.name),
+    };
+  });
+}
+
+/**
+ * Runs a multi-exit model stage by stage with per-sample early exit.
+ * @example
+ * const engine = await EarlyExitEngine.load({ manifest, readFile }, backend);
+ * const results = await engine.classify(batch, n, { budget: { avgMflops: 20 }, topK: 3 });
+ */
+export class EarlyExitEngine {
+  readonly manifest: Manifest;
+  readonly stats: EngineStats;
+  private readonly sessions: StageSession[];
+  private readonly plans: StagePlan[];
+  private released = false;
+
+  private constructor(manifest: Manifest, sessions: StageSession[], plans: StagePlan[]) {
+    this.manifest = manifest;
+    this.sessions = sessions;
+    this.plans = plans;
+    this.stats = { rowsPerStage: manifest.stages.map(() => 0), callsPerStage: manifest.stages.map(() => 0), samples: 0 };
+  }
+
+  /**
+   * Reads, verifies and loads every stage graph.
+   * @throws ModelLoadError naming the file when a stage file cannot be read, its SHA-256 differs
+   *   from the manifest's, or the backend cannot load it.
+   */
+  static async load(source: EngineSource, backend: StageBackend, options: EngineLoadOptions = {}): Promise<EarlyExitEngine> {
+    const { manifest } = source;
+    const plans = plan(manifest);
+    const sessions: StageSession[] = [];
+    try {
+      for (const stage of manifest.stages) {
+        let bytes: Uint8Array;
+        try {
+          bytes = await source.readFile(stage.file);
+        } catch (e) {
+          throw new ModelLoadError(`${stage.file}: cannot read stage ${stage.index}'s graph: ${(e as Error).message}`);
+        }
+        if (options.verify ?? true) {
+          const got = await sha256Hex(bytes);
+          if (got !== stage.sha256) {
+            throw new ModelLoadError(`${stage.file}: SHA-256 mismatch: the manifest expects ${stage.sha256}, the file has ${got} (the file is corrupt or belongs to another export).`);
+          }
+        }
+        try {
+          sessions.push(await backend.createSession(bytes, stage.index));
+        } catch (e) {
+          throw new ModelLoadError(`${stage.file}: cannot load stage ${stage.index}'s graph: ${(e as Error).message}`);
+        }
+      }
+    } catch (e) {
+      await Promise.all(sessions.map((s) => s.release()));
+      throw e;
+    }
+    return new EarlyExitEngine(manifest, sessions, plans);
+  }
+
+  /** Number of exits (stages). */
+  get numExits(): number {
+    return this.manifest.stages.length;
+  }
+
+  /** The per-sample input dims [C, H, W]. */
+  get sampleDims(): [number, number, number] {
+    const [, c, h, w] = this.manifest.input.dims;
+    return [c, h, w];
+  }
+
+  /** Sets the {@link stats} counters back to zero. */
+  resetStats(): void {
+    this.stats.rowsPerStage.fill(0);
+    this.stats.callsPerStage.fill(0);
+    this.stats.samples = 0;
+  }
+
+  /**
+   * Classifies `n` samples of `batch` (NCHW, float32, preprocessed as the manifest says).
+   * Results come back in input order.
+   * @throws InputError when `batch` does not hold n×C×H×W values or `topK` is invalid.
+   * @throws BudgetError when a budget cannot be applied (see {@link resolveBudget}).
+   */
+  async classify(batch: Float32Array, n: number, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+    if (this.released) throw new InputError('classify: the engine was released.');
+    const [C, H, W] = this.sampleDims;
+    const per = C * H * W;
+    if (!(batch instanceof Float32Array)) throw new InputError(`input: expected a Float32Array, got ${Object.prototype.toString.call(batch)}.`);
+    if (!Number.isInteger(n) || n < 0) throw new InputError(`n: expected a non-negative integer sample count, got ${n}.`);
+    if (batch.length !== n * per) {
+      throw new InputError(`input: expected ${n} × ${C}×${H}×${W} = ${n * per} float32 values (NCHW, ${n} sample(s) of [${C}, ${H}, ${W}]), got ${batch.length}.`);
+    }
+    const classNames = this.manifest.classNames;
+    const N = classNames.length;
+    const topK = options.topK ?? Math.min(5, N);
+    if (!Number.isInteger(topK) || topK < 0) throw new InputError(`topK: expected a non-negative integer, got ${topK}.`);
+    const budgets = resolveBudgets(options.budget, n, this.manifest);
+    const results: ClassifyResult[] = new Array(n);
+    if (n === 0) return results;
+    const criterion = this.manifest.exitPolicy.criterion;
+    const K = this.numExits;
+
+    const store = new Map<string, Float32CoreTensor>();
+    store.set(IMAGE_KEY, { type: 'float32', data: batch, dims: [n, C, H, W] });
+    let active = Int32Array.from({ length: n }, (_, i) => i);
+    const stageMs: number[][] = Array.from({ length: n }, () => []);
+
+    for (const p of this.plans) {
+      const k = p.stage.index;
+      const m = active.length;
+      const feeds: Record<string, CoreTensor> = {};
+      for (const input of p.stage.inputs) {
+        const r = input.role;
+        if (r.kind === 'row-indices') {
+          // Tensors are already compacted, so the rows to gather are all of them.
+          feeds[input.name] = { type: 'int64', data: BigInt64Array.from({ length: m }, (_, i) => BigInt(i)), dims: [m] };
+          continue;
+        }
+        const t = store.get(r.kind === 'image' ? IMAGE_KEY : key(r.from.stage, r.from.output));
+        if (!t) throw new Error(`internal: stage ${k} input "${input.name}" has no source tensor.`);
+        feeds[input.name] = t;
+      }
+      const t0 = performance.now();
+      const out = await this.sessions[k - 1]!.run(feeds);
+      const ms = performance.now() - t0;
+      this.stats.rowsPerStage[k - 1]! += m;
+      this.stats.callsPerStage[k - 1]! += 1;
+
+      const logits = this.output(out, p.logitsName, k, m);
+      for (const name of p.keepOutputs) store.set(key(k, name), this.output(out, name, k, m));
+      for (const name of p.lastUses) store.delete(name);
+
+      const probs = softmaxRows(logits.data, N);
+      const keep: number[] = [];
+      const cost = p.stage.cumulativeMflops;
+      for (let r = 0; r < m; r++) {
+        const i = active[r]!;
+        stageMs[i]!.push(ms);
+        const b = budgets[i]!;
+        const conf = rowConfidence(probs, r * N, N, criterion);
+        if (k < K && k < b.lastExit && !(conf >= b.thresholds[k - 1]!)) {
+          keep.push(r);
+          continue;
+        }
+        const off = r * N;
+        const classIndex = argmaxRow(logits.data, off, N);
+        results[i] = {
+          classIndex,
+          label: classNames[classIndex]!,
+          confidence: conf,
+          topK: topKEntries(logits.data, probs, off, N, topK, classNames),
+          exit: k,
+          mflops: cost,
+          stageMs: stageMs[i]!,
+        };
+      }
+      if (keep.length === 0) break;
+      if (keep.length < m) {
+        for (const [name, t] of store) store.set(name, selectRows(t, keep));
+        active = Int32Array.from(keep, (r) => active[r]!);
+      }
+    }
+    this.stats.samples += n;
+    return results;
+  }
+
+  private output(out: Record<string, CoreTensor>, name: string, stage: number, rows: number): Float32CoreTensor {
+    const t = out[name];
+    if (!t) throw new ModelLoadError(`${this.manifest.stages[stage - 1]!.file}: the graph returned no output "${name}" (outputs: ${Object.keys(out).join(', ')}).`);
+    if (t.type !== 'float32') throw new ModelLoadError(`${this.manifest.stages[stage - 1]!.file}: output "${name}" is ${t.type}, expected float32.`);
+    if (t.dims[0] !== rows) throw new ModelLoadError(`${this.manifest.stages[stage - 1]!.file}: output "${name}" has ${t.dims[0]} rows for ${rows} input rows.`);
+    return t;
+  }
+
+  /** Releases every stage session. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.all(this.sessions.map((s) => s.release()));
+  }
+}
+
+/** Top-k classes ordered by logits (consistent with the argmax prediction), with probabilities. */
+function topKEntries(logits: Float32Array, probs: Float32Array, off: number, N: number, k: number, names: readonly string[]): TopKEntry[] {
+  if (k === 0) return [];
+  const idx = Array.from({ length: N }, (_, c) => c);
+  idx.sort((a, b) => logits[off + b]! - logits[off + a]! || a - b);
+  return idx.slice(0, Math.min(k, N)).map((c) => ({ classIndex: c, label: names[c]!, probability: probs[off + c]! }));
+}

@@ -1,0 +1,20 @@
+/**
+ * @module runtime/core
+ * The inference-library-agnostic early-exit runtime: the engine, budgets, confidence criteria and
+ * the backend interface. Imports no onnxruntime package and no node built-in.
+ */
+export type { StageBackend, StageSession } from './backend.js';
+export { BUDGET_FIELDS, resolveBudget, resolveBudgets, type Budget, type BudgetManifest, type ResolvedBudget } from './budget.js';
+export { CRITERIA, argmaxRow, rowConfidence, rowConfidences, softmaxRows } from './confidence.js';
+export {
+  EarlyExitEngine,
+  sha256Hex,
+  type ClassifyOptions,
+  type ClassifyResult,
+  type EngineLoadOptions,
+  type EngineSource,
+  type EngineStats,
+  type TopKEntry,
+} from './engine.js';
+export { BudgetError, InputError, ModelLoadError } from './errors.js';
+export { elementCount, selectRows, type CoreTensor, type Float32CoreTensor, type Int64CoreTensor } from './tensor.js';

@@ -1,0 +1,46 @@
+/**
+ * @module runtime/core/tensor
+ * The minimal tensor the engine exchanges with a {@link StageBackend}: a typed array, its element
+ * type and its dims (row-major, axis 0 is the batch/rows axis). Structurally compatible with the
+ * `Tensor` of onnxruntime-common for reading, but defined here so runtime/core imports no
+ * onnxruntime package.
+ */
+
+/** A float32 tensor (images, carried features, logits). */
+export interface Float32CoreTensor {
+  readonly type: 'float32';
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** An int64 tensor (row indices). */
+export interface Int64CoreTensor {
+  readonly type: 'int64';
+  readonly data: BigInt64Array;
+  readonly dims: readonly number[];
+}
+
+/** Any tensor fed to or returned by a stage session. */
+export type CoreTensor = Float32CoreTensor | Int64CoreTensor;
+
+/** Number of elements of `dims`. */
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/**
+ * The rows `keep` (ascending local row indices) of a tensor whose axis 0 is the row axis:
+ * rows are contiguous in row-major layout, so each is one `subarray` copy.
+ */
+export function selectRows(t: Float32CoreTensor, keep: ArrayLike<number>): Float32CoreTensor {
+  const rows = t.dims[0]!;
+  const rowSize = rows > 0 ? t.data.length / rows : 0;
+  const out = new Float32Array(keep.length * rowSize);
+  for (let j = 0; j < keep.length; j++) {
+    const r = keep[j]!;
+    out.set(t.data.subarray(r * rowSize, (r + 1) * rowSize), j * rowSize);
+  }
+  return { type: 'float32', data: out, dims: [keep.length, ...t.dims.slice(1)] };
+}

@@ -66,7 +66,6 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
 export async function trainRun(runDir: string, config: TrainConfig | undefined, options: TrainRunOptions = {}): Promise<TrainRunResult> {
   const log = options.log ?? (() => {});
   const started = performance.now();
-  await mkdir(runDir, { recursive: true });
   let cfg: TrainConfig;
   if (await exists(join(runDir, RUN_FILE))) {
     cfg = await readRunConfig(runDir);
@@ -76,6 +75,7 @@ export async function trainRun(runDir: string, config: TrainConfig | undefined, 
   } else {
     if (!config) throw new Error(`${runDir}: no ${RUN_FILE} to resume from.`);
     cfg = parseTrainConfig(config);
+    await mkdir(runDir, { recursive: true });
     const { version } = require('../../package.json') as { version: string };
     await writeFileAtomic(join(runDir, RUN_FILE), JSON.stringify({ tool: 'adaptive-exit', version, createdAt: new Date().toISOString(), config: cfg }, null, 2));
   }

@@ -42,3 +42,4 @@ export {
 export { MANIFEST_FILE, parseManifest, readManifest } from './parse.js';
 export { ManifestError, formatJsonPath, type ManifestErrorOptions, type ManifestIssue } from './errors.js';
 export { MANIFEST_JSON_SCHEMA_FILE, manifestJsonSchema } from './json-schema.js';
+export { argmaxRow, rowConfidence, rowConfidences, softmaxRows } from './confidence.js';

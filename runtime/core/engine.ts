@@ -12,7 +12,7 @@
 import type { Manifest, Stage } from '../../manifest/index.js';
 import type { StageBackend, StageSession } from './backend.js';
 import { resolveBudgets, type Budget } from './budget.js';
-import { argmaxRow, rowConfidence, softmaxRows } from './confidence.js';
+import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/index.js';
 import { InputError, ModelLoadError } from './errors.js';
 import { selectRows, type CoreTensor, type Float32CoreTensor } from './tensor.js';
 

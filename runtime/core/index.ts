@@ -5,7 +5,7 @@
  */
 export type { StageBackend, StageSession } from './backend.js';
 export { BUDGET_FIELDS, resolveBudget, resolveBudgets, type Budget, type BudgetManifest, type ResolvedBudget } from './budget.js';
-export { CRITERIA, argmaxRow, rowConfidence, rowConfidences, softmaxRows } from './confidence.js';
+export { EXIT_CRITERIA as CRITERIA, argmaxRow, rowConfidence, rowConfidences, softmaxRows } from '../../manifest/index.js';
 export {
   EarlyExitEngine,
   sha256Hex,

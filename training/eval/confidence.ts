@@ -3,6 +3,7 @@
  * How sure each exit is about each sample (the quantity the early-exit thresholds compare), and
  * what it predicts; computed once per set so a threshold sweep only compares numbers.
  */
+import { EXIT_CRITERIA, rowConfidences as sharedRowConfidences, type ExitCriterion } from '../../manifest/index.js';
 import { argmaxRows, checkExitOutputs, softmaxRows, type ExitOutputs } from './exit-outputs.js';
 
 /**
@@ -11,8 +12,8 @@ import { argmaxRows, checkExitOutputs, softmaxRows, type ExitOutputs } from './e
  * - `entropy`: 1 − H(s)/log N, so a one-hot row scores 1 and a uniform row 0.
  * - `margin`: top-1 minus top-2 probability.
  */
-export const CONFIDENCE_CRITERIA = Object.freeze(['max-softmax', 'entropy', 'margin'] as const);
-export type ConfidenceCriterion = (typeof CONFIDENCE_CRITERIA)[number];
+export const CONFIDENCE_CRITERIA = EXIT_CRITERIA;
+export type ConfidenceCriterion = ExitCriterion;
 
 /** The reference criterion. */
 export const DEFAULT_CRITERION: ConfidenceCriterion = 'max-softmax';
@@ -30,41 +31,11 @@ export interface ExitScores {
 }
 
 /**
- * Confidence of each row of a probability matrix under `criterion`. Float32 output, as in the
- * reference: thresholds are then float32 values too, and `c ≥ T` compares exactly.
+ * Confidence of each row of a probability matrix under `criterion`: the manifest's definition,
+ * shared with the runtime so calibrated thresholds mean the same at inference.
  */
 export function rowConfidences(probs: Float32Array, numClasses: number, criterion: ConfidenceCriterion = DEFAULT_CRITERION): Float32Array {
-  const rows = Math.floor(probs.length / numClasses);
-  const out = new Float32Array(rows);
-  // log N is 0 for one class: such a row is certain, so its entropy confidence is 1.
-  const logN = Math.log(numClasses);
-  for (let r = 0; r < rows; r++) {
-    const base = r * numClasses;
-    if (criterion === 'max-softmax') {
-      let max = -Infinity;
-      for (let c = 0; c < numClasses; c++) max = Math.max(max, probs[base + c]!);
-      out[r] = max;
-    } else if (criterion === 'entropy') {
-      let h = 0;
-      for (let c = 0; c < numClasses; c++) {
-        const p = probs[base + c]!;
-        if (p > 0) h -= p * Math.log(p); // 0·log 0 = 0
-      }
-      out[r] = logN > 0 ? 1 - h / logN : 1;
-    } else {
-      let top1 = -Infinity;
-      let top2 = 0; // one class: the runner-up has probability 0
-      for (let c = 0; c < numClasses; c++) {
-        const p = probs[base + c]!;
-        if (p > top1) {
-          if (top1 !== -Infinity) top2 = top1;
-          top1 = p;
-        } else if (p > top2) top2 = p;
-      }
-      out[r] = top1 - top2;
-    }
-  }
-  return out;
+  return sharedRowConfidences(probs, numClasses, criterion);
 }
 
 /**

@@ -3,6 +3,7 @@
  * The raw material of every evaluation: the logits of each exit on a labelled set, as plain
  * typed arrays, and the checks that they fit together.
  */
+import { softmaxRows as sharedSoftmaxRows } from '../../manifest/index.js';
 
 /** Logits of every exit on one labelled set (validation or test). */
 export interface ExitOutputs {
@@ -47,25 +48,13 @@ export function checkExitOutputs(out: ExitOutputs, what = 'outputs'): void {
 }
 
 /**
- * Row-wise softmax of a `rows × cols` row-major matrix. Subtracts each row's maximum first so
- * large logits cannot overflow `exp`; sums in double precision, stores float32 like the
+ * Row-wise softmax (the manifest's definition, shared with the runtime), float32 like the
  * reference's tensors.
+ * @throws EvalInputError when the length is not a whole number of rows.
  */
 export function softmaxRows(logits: Float32Array, cols: number): Float32Array {
   if (cols < 1 || logits.length % cols !== 0) throw new EvalInputError(`softmaxRows: length ${logits.length} is not a multiple of ${cols} columns.`);
-  const out = new Float32Array(logits.length);
-  const e = new Float64Array(cols);
-  for (let r = 0; r < logits.length; r += cols) {
-    let max = -Infinity;
-    for (let c = 0; c < cols; c++) max = Math.max(max, logits[r + c]!);
-    let sum = 0;
-    for (let c = 0; c < cols; c++) {
-      e[c] = Math.exp(logits[r + c]! - max);
-      sum += e[c]!;
-    }
-    for (let c = 0; c < cols; c++) out[r + c] = e[c]! / sum;
-  }
-  return out;
+  return sharedSoftmaxRows(logits, cols);
 }
 
 /**

@@ -1,15 +1,15 @@
 /**
- * @module runtime/core/confidence
- * Softmax and the exit confidence criteria (higher is more confident), per row of a logits
- * matrix. Mirrors training/eval (float32 probabilities and confidences, so that `c ≥ T` compares
- * exactly as the calibration did) without importing it.
+ * @module manifest/confidence
+ * The exit confidence criteria that a manifest names (higher is more confident), with softmax,
+ * per row of a logits matrix. Part of the contract: calibration (training/eval) and early exit
+ * (runtime) must compute the same float32 value for `c ≥ T` to mean the same thing, so both use
+ * this one definition. Imports nothing outside manifest/.
  * - `max-softmax`: max_c p_c.
  * - `entropy`: 1 − H(p)/log N (one-hot → 1, uniform → 0).
  * - `margin`: top-1 minus top-2 probability.
  */
-import type { ExitCriterion } from '../../manifest/index.js';
+import { EXIT_CRITERIA, type ExitCriterion } from './schema.js';
 
-export const CRITERIA: readonly ExitCriterion[] = Object.freeze(['max-softmax', 'entropy', 'margin'] as const);
 
 /** Row-wise softmax of a [rows, cols] logits matrix, as float32 (computed in float64). */
 export function softmaxRows(logits: Float32Array, cols: number): Float32Array {
@@ -57,7 +57,7 @@ export function rowConfidence(probs: Float32Array, offset: number, cols: number,
     }
     return Math.fround(top1 - top2);
   }
-  throw new RangeError(`criterion: expected one of ${CRITERIA.join(', ')}, got ${JSON.stringify(criterion)}.`);
+  throw new RangeError(`criterion: expected one of ${EXIT_CRITERIA.join(', ')}, got ${JSON.stringify(criterion)}.`);
 }
 
 /** Confidence of every row of a [rows, cols] probability matrix. */

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRun } from '../../export/index.js';
 import { readManifest } from '../../manifest/index.js';
 import { FASHION_MNIST_DIR } from '../../training/data/index.js';
-import { defaultTrainConfig, trainRun } from '../../training/trainer/index.js';
+import { trainRun } from '../../training/trainer/index.js';
+import { tinyFashionRun } from '../helpers/tiny-run.js';
 import { useBackend } from '../helpers/backends.js';
 import { runStages, runFull, maxAbsDiff } from '../helpers/onnx-run.js';
 
@@ -26,19 +27,8 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'ae-export-'));
   run = join(root, 'run');
   if (!HAVE_DATA) return;
-  const base = defaultTrainConfig('fashion-mnist');
   // The full IMTA recipe, a few steps per stage: enough for a real run directory.
-  await trainRun(run, {
-    ...base,
-    model: { ...base.model, nBlocks: 3, base: 2, step: 1, nChannels: 8, growthRate: 4 },
-    epochs: 1,
-    stage2Epochs: 1,
-    limitTrain: 128,
-    limitTest: 64,
-    valSize: 200,
-    batchSize: 32,
-    evalEveryEpoch: false,
-  });
+  await trainRun(run, tinyFashionRun());
 }, 300_000);
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRun } from '../../export/index.js';
 import { FASHION_MNIST_DIR, readFashionMnist } from '../../training/data/index.js';
-import { defaultTrainConfig, evaluateRun, trainRun } from '../../training/trainer/index.js';
+import { evaluateRun, trainRun } from '../../training/trainer/index.js';
+import { tinyFashionRun } from '../helpers/tiny-run.js';
 import { useBackend } from '../helpers/backends.js';
 
 export const HAVE_DATA = existsSync(FASHION_MNIST_DIR);
@@ -22,18 +23,7 @@ export async function buildFixtureModel(prefix: string): Promise<{ root: string;
   await useBackend('wasm');
   const root = await mkdtemp(join(tmpdir(), prefix));
   const run = join(root, 'run');
-  const base = defaultTrainConfig('fashion-mnist');
-  await trainRun(run, {
-    ...base,
-    model: { ...base.model, nBlocks: 3, base: 2, step: 1, nChannels: 8, growthRate: 4 },
-    epochs: 1,
-    stage2Epochs: 1,
-    limitTrain: 256,
-    limitTest: 64,
-    valSize: 200,
-    batchSize: 32,
-    evalEveryEpoch: false,
-  });
+  await trainRun(run, tinyFashionRun({ limitTrain: 256 }));
   // eval.json gives the manifest a real calibration table (avgMflops budgets).
   await evaluateRun(run);
   const model = join(root, 'model');

@@ -14,10 +14,9 @@ export type DatasetName = (typeof DATASETS)[number];
 
 /**
  * Training recipes: `imta` is the paper's two-stage recipe (stage 1 with GE, then ISC + OFA-KD
- * over the frozen network); `stage1` trains only the first stage (plain MSDNet or + GE);
- * `stage2-isc` / `stage2-kd` are ablations of stage 2 (ISC heads trained with CE only; KD on the
- * Linear heads is not part of the reference, so `stage2-kd` trains ISC-free new Linear heads with
- * OFA-KD); `joint` trains one model with GE, ISC and OFA-KD at once.
+ * over the frozen network); `stage1` trains only the first stage (plain MSDNet or + GE); `joint`
+ * trains one model with GE, ISC and OFA-KD at once. The stage-2 ablations are switches
+ * (`isc: false`: new Linear heads without links; `kd: false`: cross-entropy only).
  */
 export const RECIPES = Object.freeze(['stage1', 'imta', 'joint'] as const);
 export type Recipe = (typeof RECIPES)[number];
@@ -85,7 +84,8 @@ export function datasetModelDefaults(dataset: DatasetName): Partial<MsdNetConfig
 export function defaultTrainConfig(dataset: DatasetName): TrainConfig {
   return {
     dataset,
-    valSize: dataset === 'cifar10' || dataset === 'cifar100' ? 5000 : 5000,
+    // Spec §4.3: the last 5,000 images of a seeded permutation (used for every dataset here).
+    valSize: 5000,
     limitTrain: 0,
     limitTest: 0,
     model: { ...DEFAULT_MSDNET_CONFIG, ...datasetModelDefaults(dataset) },

@@ -105,6 +105,7 @@ async function threadCount(name: string): Promise<number> {
 }
 
 let selected: Promise<BackendInfo> | undefined;
+let selectedRequest: string | undefined;
 
 /**
  * Selects and initialises the training backend once per process; later calls return the same
@@ -113,6 +114,12 @@ let selected: Promise<BackendInfo> | undefined;
  * @throws Error when the requested backend cannot be loaded (the message lists each reason).
  */
 export function selectTrainingBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  const request = JSON.stringify([options.backend ?? 'auto', options.threads ?? null]);
+  if (selected && request !== selectedRequest) {
+    // tfjs has one global backend, and the threaded WASM build cannot be swapped once loaded.
+    return Promise.reject(new Error(`selectTrainingBackend: already initialised with ${selectedRequest}, asked again with ${request}.`));
+  }
+  selectedRequest = request;
   selected ??= doSelect(options);
   return selected;
 }
@@ -157,5 +164,6 @@ async function doSelect(options: SelectBackendOptions): Promise<BackendInfo> {
     return info;
   }
   selected = undefined;
+  selectedRequest = undefined;
   throw new Error(`no training backend could be initialised: ${skipped.join(', ')}`);
 }

@@ -5,7 +5,7 @@
  * convolution or Linear layer that feeds it, so the graphs hold Conv, Gemm, Relu, MaxPool,
  * Concat and GlobalAveragePool only.
  */
-import type { BatchNormLayer, Conv2dLayer, GraphOps, LinearLayer } from '../training/index.js';
+import { convOutSize, type BatchNormLayer, type Conv2dLayer, type GraphOps, type LinearLayer } from '../training/index.js';
 import type { Dim, OnnxGraphBuilder } from './onnx/graph-builder.js';
 
 /** A conv or Linear whose node is written once we know whether a BatchNorm follows it. */
@@ -105,7 +105,7 @@ export class OnnxOps implements GraphOps<OnnxValue> {
 
   conv2d(layer: Conv2dLayer, x: OnnxValue): OnnxValue {
     const [n, , h, w] = x.dims as [Dim, number, number, number];
-    const out = (s: number) => Math.floor((s + 2 * layer.pad - layer.kernel) / layer.stride) + 1;
+    const out = (s: number) => convOutSize(s, layer.kernel, layer.stride, layer.pad);
     return { name: '', dims: [n, layer.outChannels, out(h), out(w)], deferred: { kind: 'conv', layer, input: x } };
   }
 
@@ -124,7 +124,7 @@ export class OnnxOps implements GraphOps<OnnxValue> {
   maxPool(x: OnnxValue, kernel: number, stride: number, pad: number): OnnxValue {
     const input = this.input(x);
     const [n, c, h, w] = x.dims as [Dim, number, number, number];
-    const size = (s: number) => Math.floor((s + 2 * pad - kernel) / stride) + 1;
+    const size = (s: number) => convOutSize(s, kernel, stride, pad);
     const out = this.g.uniqueName(`${input}.maxpool`);
     this.g.addNode('MaxPool', out, [input], [out], { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [pad, pad, pad, pad] });
     return { name: out, dims: [n, c, size(h), size(w)] };

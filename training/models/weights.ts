@@ -89,13 +89,46 @@ export function assignWeights(
   }
 }
 
+/** A tensor index entry: where a named tensor's values start in a float32 file. */
+export interface TensorIndexEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+}
+
 /**
- * Loads a model saved by {@link saveModel}.
+ * Reads little-endian float32 tensors from `path` as laid out by `index`.
+ * @throws ModelFileError naming the file when it is missing, not whole float32 values, or short.
+ */
+export async function readFloat32Tensors(
+  path: string,
+  index: readonly TensorIndexEntry[],
+): Promise<Array<{ name: string; shape: number[]; values: Float32Array }>> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new ModelFileError(`${path}: cannot read the tensors (${(err as Error).message}).`);
+  }
+  if (bytes.byteLength % 4 !== 0) throw new ModelFileError(`${path}: expected a whole number of float32 values, got ${bytes.byteLength} bytes.`);
+  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return index.map((w) => {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    if (w.offset + size > floats.length) {
+      throw new ModelFileError(`${path}: "${w.name}" needs values ${w.offset}..${w.offset + size}, the file holds ${floats.length}.`);
+    }
+    return { name: w.name, shape: w.shape, values: floats.subarray(w.offset, w.offset + size) };
+  });
+}
+
+/**
+ * Reads a model directory's configuration and weights without building a model.
  * @throws ModelFileError naming the file and the problem.
  */
-export async function loadModel(dir: string): Promise<MultiExitModel> {
+export async function readModelFiles(
+  dir: string,
+): Promise<{ config: ModelConfig; weights: Array<{ name: string; shape: number[]; values: Float32Array }> }> {
   const jsonPath = join(dir, MODEL_FILE);
-  const binPath = join(dir, WEIGHTS_FILE);
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(jsonPath, 'utf8'));
@@ -104,22 +137,16 @@ export async function loadModel(dir: string): Promise<MultiExitModel> {
   }
   const parsed = ModelFileSchema.safeParse(raw);
   if (!parsed.success) throw new ModelFileError(`${jsonPath}: ${formatIssues(parsed.error.issues, '')}`);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(binPath);
-  } catch (err) {
-    throw new ModelFileError(`${binPath}: cannot read the weights (${(err as Error).message}).`);
-  }
-  if (bytes.byteLength % 4 !== 0) throw new ModelFileError(`${binPath}: expected a whole number of float32 values, got ${bytes.byteLength} bytes.`);
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const weights = parsed.data.weights.map((w) => {
-    const size = w.shape.reduce((a, b) => a * b, 1);
-    if (w.offset + size > floats.length) {
-      throw new ModelFileError(`${binPath}: "${w.name}" needs values ${w.offset}..${w.offset + size}, the file holds ${floats.length}.`);
-    }
-    return { name: w.name, shape: w.shape, values: floats.subarray(w.offset, w.offset + size) };
-  });
-  const model = MultiExitModel.create(parsed.data.config);
+  return { config: parsed.data.config, weights: await readFloat32Tensors(join(dir, WEIGHTS_FILE), parsed.data.weights) };
+}
+
+/**
+ * Loads a model saved by {@link saveModel}.
+ * @throws ModelFileError naming the file and the problem.
+ */
+export async function loadModel(dir: string): Promise<MultiExitModel> {
+  const { config, weights } = await readModelFiles(dir);
+  const model = MultiExitModel.create(config);
   try {
     assignWeights(model, weights, dir);
   } catch (err) {

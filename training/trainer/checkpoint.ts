@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { RngState } from '../data/index.js';
 import type { MultiExitModel } from '../models/multi-exit-model.js';
-import { assignWeights, loadModel, ModelFileError, saveModel } from '../models/weights.js';
+import { assignWeights, ModelFileError, readFloat32Tensors, readModelFiles, saveModel } from '../models/weights.js';
 import type { Sgd } from '../optim/sgd.js';
 
 const STATE_FILE = 'state.json';
@@ -86,21 +86,8 @@ export async function loadCheckpoint(dir: string, model: MultiExitModel, sgd: Sg
   }
   const parsed = StateSchema.safeParse(raw);
   if (!parsed.success) throw new ModelFileError(`${statePath}: not a checkpoint state (${parsed.error.issues[0]?.message}).`);
-  const saved = await loadModel(dir);
-  try {
-    const weights = saved.variables().map(({ name, variable }) => ({ name, shape: variable.shape, values: variable.dataSync() as Float32Array }));
-    assignWeights(model, weights, dir);
-  } finally {
-    saved.dispose();
-  }
-  const bytes = await readFile(join(dir, OPTIMIZER_FILE));
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  sgd.loadState(
-    parsed.data.optimizer.map(({ name, shape, offset }) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      if (offset + size > floats.length) throw new ModelFileError(`${join(dir, OPTIMIZER_FILE)}: truncated at "${name}".`);
-      return { name, shape, values: floats.subarray(offset, offset + size) };
-    }),
-  );
+  // Straight into the training model: no second model is built just to copy from.
+  assignWeights(model, (await readModelFiles(dir)).weights, dir);
+  sgd.loadState(await readFloat32Tensors(join(dir, OPTIMIZER_FILE), parsed.data.optimizer));
   return parsed.data;
 }

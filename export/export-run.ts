@@ -20,6 +20,7 @@ import {
   FASHION_MNIST_NORMALIZATION,
   loadModel,
   loadRunData,
+  manifestPolicy,
   readEvalResult,
   readRunConfig,
   RESULT_FILE,
@@ -32,8 +33,6 @@ import { buildFullGraph, buildStageGraphs, IMAGE_INPUT, type GraphTensor } from 
 
 const require = createRequire(import.meta.url);
 /** Thresholds meaning "never exit here" / "always exit here" (the evaluation's convention). */
-const NEVER = 1e8;
-const ALWAYS = -1e8;
 
 export interface ExportOptions {
   /** Also write full.onnx (all exits in one graph). @defaultValue true */
@@ -75,29 +74,6 @@ async function classesAndNormalization(config: TrainConfig): Promise<{ className
 function manifestTensor(t: GraphTensor): Manifest['stages'][number]['inputs'][number] {
   const role = t.role.kind === 'carried-out' ? { kind: 'carried' as const } : t.role;
   return { name: t.name, dims: t.dims, dtype: 'float32', role } as Manifest['stages'][number]['inputs'][number];
-}
-
-function policies(evalResult: EvalResult | undefined, K: number, totalMflops: number, lastExitAccuracy: number) {
-  const criterion = evalResult?.criterion ?? 'max-softmax';
-  const points = (evalResult?.budgeted ?? []).map((b) => ({
-    p: b.p,
-    thresholds: b.thresholds,
-    expectedMflops: b.valExpectedMflops,
-    valAccuracy: b.valAccuracy,
-    testAccuracy: b.testAccuracy,
-  }));
-  const d = evalResult?.defaultPolicy;
-  const fallback = {
-    kind: 'thresholds' as const,
-    thresholds: [...new Array<number>(K - 1).fill(NEVER), ALWAYS],
-    expectedMflops: totalMflops,
-    valAccuracy: evalResult?.valExits?.at(-1)?.top1 ?? lastExitAccuracy,
-    testAccuracy: lastExitAccuracy,
-  };
-  const chosen = d
-    ? { kind: 'thresholds' as const, thresholds: d.thresholds, expectedMflops: d.valExpectedMflops, valAccuracy: d.valAccuracy, testAccuracy: d.testAccuracy, p: d.p }
-    : fallback;
-  return { exitPolicy: { criterion, default: chosen }, calibration: { criterion, points } };
 }
 
 /**
@@ -157,7 +133,12 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
         outputs: st.outputs.map(manifestTensor),
       })),
       ...(full ? { fullModel: { file: 'full.onnx', sha256: sha256(full.bytes), outputs: full.outputs } } : {}),
-      ...policies(evalResult, K, costs.at(-1)!.mflops, perExitTestAccuracy.at(-1)!),
+      ...manifestPolicy(evalResult?.criterion ?? 'max-softmax', evalResult?.budgeted ?? [], evalResult?.defaultPolicy, {
+        numExits: K,
+        totalMflops: costs.at(-1)!.mflops,
+        valAccuracy: evalResult?.valExits?.at(-1)?.top1 ?? perExitTestAccuracy.at(-1)!,
+        testAccuracy: perExitTestAccuracy.at(-1)!,
+      }),
       provenance: {
         dataset: config.dataset,
         trainingConfig: config,

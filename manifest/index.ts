@@ -39,7 +39,8 @@ export {
   type TensorRole,
   type ThresholdPolicy,
 } from './schema.js';
-export { MANIFEST_FILE, parseManifest, readManifest } from './parse.js';
+export { MANIFEST_FILE, parseManifest } from './parse.js';
+export { readManifest } from './read-manifest.js';
 export { ManifestError, formatJsonPath, type ManifestErrorOptions, type ManifestIssue } from './errors.js';
 export { MANIFEST_JSON_SCHEMA_FILE, manifestJsonSchema } from './json-schema.js';
 export { argmaxRow, rowConfidence, rowConfidences, softmaxRows } from './confidence.js';

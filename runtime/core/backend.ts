@@ -4,6 +4,7 @@
  * feeds. runtime/node implements it with onnxruntime-node; a browser build can do the same with
  * onnxruntime-web, and tests can fake it.
  */
+import type { Stage } from '../../manifest/index.js';
 import type { CoreTensor } from './tensor.js';
 
 /** A loaded stage graph. */
@@ -16,6 +17,6 @@ export interface StageSession {
 
 /** Creates stage sessions from ONNX bytes. */
 export interface StageBackend {
-  /** @param stageIndex 1-based stage index, for error messages and per-stage options. */
-  createSession(bytes: Uint8Array, stageIndex: number): Promise<StageSession>;
+  /** @param stage the manifest's entry for this graph (index, inputs and outputs with their roles). */
+  createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession>;
 }

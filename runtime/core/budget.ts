@@ -8,7 +8,8 @@
  * - `avgMflops`: the calibration point with the most expected MFLOPs not above the target;
  * - `maxMflops` / `maxExit`: hard caps, combinable with any of the above: the sample never runs
  *   past the last stage whose cumulative MFLOPs ≤ `maxMflops` (and past exit `maxExit`); a
- *   sample reaching its cap exits there with that exit's prediction.
+ *   sample reaching its cap exits there with that exit's prediction;
+ * - `deadlineMs`: a wall-clock limit per call (or per sample), combinable with any of the above.
  */
 import type { Manifest } from '../../manifest/index.js';
 import { BudgetError } from './errors.js';
@@ -23,10 +24,15 @@ export interface Budget {
   maxMflops?: number;
   /** Hard cap on the exit (1-based) any sample may reach. */
   maxExit?: number;
+  /**
+   * Wall-clock limit (ms, from the start of the call): a sample whose next stage is not expected
+   * to finish in time leaves with the best exit it reached. Exit 1 always runs.
+   */
+  deadlineMs?: number;
 }
 
 /** The fields a {@link Budget} may have. */
-export const BUDGET_FIELDS = Object.freeze(['thresholds', 'avgMflops', 'maxMflops', 'maxExit'] as const);
+export const BUDGET_FIELDS = Object.freeze(['thresholds', 'avgMflops', 'maxMflops', 'maxExit', 'deadlineMs'] as const);
 
 /** A budget resolved against one manifest. */
 export interface ResolvedBudget {
@@ -38,6 +44,8 @@ export interface ResolvedBudget {
   readonly source: 'default' | 'thresholds' | 'calibration';
   /** The calibration point's `p` when `source` is 'calibration' (or the default policy's p). */
   readonly p?: number | undefined;
+  /** Wall-clock limit of the sample in ms from the start of the call (Infinity: none). */
+  readonly deadlineMs: number;
 }
 
 /** The manifest fields budgets are resolved against. */
@@ -65,7 +73,7 @@ export function resolveBudget(budget: Budget | undefined, manifest: BudgetManife
   const K = manifest.stages.length;
   if (budget === undefined || budget === null) {
     const def = manifest.exitPolicy.default;
-    return { thresholds: def.thresholds, lastExit: K, source: 'default', p: def.p };
+    return { thresholds: def.thresholds, lastExit: K, source: 'default', p: def.p, deadlineMs: Infinity };
   }
   if (!isPlainObject(budget)) throw new BudgetError(`${where}: expected an object with fields ${BUDGET_FIELDS.join(', ')}, got ${Array.isArray(budget) ? 'an array' : JSON.stringify(budget)}.`);
   const unknown = Object.keys(budget).filter((k) => !(BUDGET_FIELDS as readonly string[]).includes(k));
@@ -120,7 +128,8 @@ export function resolveBudget(budget: Budget | undefined, manifest: BudgetManife
     if (typeof e !== 'number' || !Number.isInteger(e) || e < 1 || e > K) throw new BudgetError(`${where}.maxExit: expected an integer in 1..${K}, got ${JSON.stringify(e)}.`);
     lastExit = Math.min(lastExit, e);
   }
-  return { thresholds, lastExit, source, p };
+  const deadlineMs = has('deadlineMs') ? finitePositive('deadlineMs', b.deadlineMs, where) : Infinity;
+  return { thresholds, lastExit, source, p, deadlineMs };
 }
 
 /**

@@ -11,8 +11,8 @@
  */
 import type { Manifest, Stage } from '../../manifest/index.js';
 import type { StageBackend, StageSession } from './backend.js';
-import { resolveBudgets, type Budget } from './budget.js';
-import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/index.js';
+import { resolveBudgets, type Budget, type ResolvedBudget } from './budget.js';
+import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/confidence.js';
 import { InputError, ModelLoadError } from './errors.js';
 import { selectRows, type CoreTensor, type Float32CoreTensor } from './tensor.js';
 
@@ -29,7 +29,7 @@ export interface EngineLoadOptions {
   verify?: boolean;
 }
 
-/** Options of {@link EarlyExitEngine.classify}. */
+/** Options of {@link EarlyExitEngine.classify} and {@link EarlyExitEngine.stream}. */
 export interface ClassifyOptions {
   /** One budget for the batch, or one per sample; none: the manifest's default policy. */
   budget?: Budget | readonly Budget[] | undefined;
@@ -58,6 +58,26 @@ export interface ClassifyResult {
   mflops: number;
   /** Wall time (ms) of each stage this sample ran through (the whole stage call, shared by its rows). */
   stageMs: number[];
+}
+
+/** One sample's prediction at one exit, as {@link EarlyExitEngine.stream} yields it. */
+export interface ExitPrediction extends ClassifyResult {
+  /** The sample's position in the input batch. */
+  index: number;
+  /** True when the sample leaves at this exit (its classify result); false when it runs on. */
+  final: boolean;
+}
+
+/** What {@link EarlyExitEngine.stream} yields after each stage. */
+export interface StageEvent {
+  /** The exit (stage) just computed, 1-based. */
+  exit: number;
+  /** Wall time of the stage call, ms. */
+  stageMs: number;
+  /** Every sample that ran this stage, in input order: those leaving (`final`) and those running on. */
+  predictions: ExitPrediction[];
+  /** The exit's logits, `predictions.length × classes`, row i belonging to predictions[i]. */
+  logits: Float32Array;
 }
 
 /** Rows each stage session received, summed over classify calls since the last reset. */
@@ -113,6 +133,22 @@ function plan(manifest: Manifest): StagePlan[] {
   });
 }
 
+/** A session that runs one call at a time: onnxruntime-web sessions are not re-entrant. */
+function serialized(session: StageSession): StageSession {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run(feeds) {
+      const result = tail.then(() => session.run(feeds));
+      tail = result.catch(() => undefined);
+      return result;
+    },
+    release: () => session.release(),
+  };
+}
+
+/** Smoothing of the per-row stage-time estimate that deadlines use. */
+const TIME_EMA = 0.2;
+
 /**
  * Runs a multi-exit model stage by stage with per-sample early exit.
  * @example
@@ -120,17 +156,20 @@ function plan(manifest: Manifest): StagePlan[] {
  * const results = await engine.classify(batch, n, { budget: { avgMflops: 20 }, topK: 3 });
  */
 export class EarlyExitEngine {
-  readonly manifest: Manifest;
   readonly stats: EngineStats;
+  private current: Manifest;
   private readonly sessions: StageSession[];
   private readonly plans: StagePlan[];
+  /** Per stage: smoothed ms per row and ms per call overhead are not separated; ms per row is enough for deadlines. */
+  private readonly msPerRow: number[];
   private released = false;
 
   private constructor(manifest: Manifest, sessions: StageSession[], plans: StagePlan[]) {
-    this.manifest = manifest;
-    this.sessions = sessions;
+    this.current = manifest;
+    this.sessions = sessions.map(serialized);
     this.plans = plans;
     this.stats = { rowsPerStage: manifest.stages.map(() => 0), callsPerStage: manifest.stages.map(() => 0), samples: 0 };
+    this.msPerRow = manifest.stages.map(() => 0);
   }
 
   /**
@@ -157,7 +196,7 @@ export class EarlyExitEngine {
           }
         }
         try {
-          sessions.push(await backend.createSession(bytes, stage.index));
+          sessions.push(await backend.createSession(bytes, stage));
         } catch (e) {
           throw new ModelLoadError(`${stage.file}: cannot load stage ${stage.index}'s graph: ${(e as Error).message}`);
         }
@@ -169,14 +208,27 @@ export class EarlyExitEngine {
     return new EarlyExitEngine(manifest, sessions, plans);
   }
 
+  /** The manifest, with the exit policy and calibration table in use (see {@link setPolicy}). */
+  get manifest(): Manifest {
+    return this.current;
+  }
+
+  /**
+   * Replaces the exit criterion, default policy and calibration table (what `calibrate` computes);
+   * the stage graphs stay. Budgets resolved afterwards use the new table.
+   */
+  setPolicy(exitPolicy: Manifest['exitPolicy'], calibration: Manifest['calibration']): void {
+    this.current = { ...this.current, exitPolicy, calibration };
+  }
+
   /** Number of exits (stages). */
   get numExits(): number {
-    return this.manifest.stages.length;
+    return this.current.stages.length;
   }
 
   /** The per-sample input dims [C, H, W]. */
   get sampleDims(): [number, number, number] {
-    const [, c, h, w] = this.manifest.input.dims;
+    const [, c, h, w] = this.current.input.dims;
     return [c, h, w];
   }
 
@@ -194,6 +246,24 @@ export class EarlyExitEngine {
    * @throws BudgetError when a budget cannot be applied (see {@link resolveBudget}).
    */
   async classify(batch: Float32Array, n: number, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+    const results: ClassifyResult[] = new Array(n);
+    for await (const event of this.execute(batch, n, options, false)) {
+      for (const { index, final: _final, ...result } of event.predictions) results[index] = result;
+    }
+    return results;
+  }
+
+  /**
+   * Like {@link classify}, but yields after every stage the prediction of each sample that ran it
+   * (anytime use): samples leaving there are marked `final`. Stopping the iteration early stops
+   * the computation; the input is checked before the first stage runs.
+   */
+  stream(batch: Float32Array, n: number, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
+    return this.execute(batch, n, options, true);
+  }
+
+  /** Validates the call, then returns the stage loop (so bad input throws at the call, not at the first `next()`). */
+  private execute(batch: Float32Array, n: number, options: ClassifyOptions, everyExit: boolean): AsyncGenerator<StageEvent, void, undefined> {
     if (this.released) throw new InputError('classify: the engine was released.');
     const [C, H, W] = this.sampleDims;
     const per = C * H * W;
@@ -202,15 +272,21 @@ export class EarlyExitEngine {
     if (batch.length !== n * per) {
       throw new InputError(`input: expected ${n} × ${C}×${H}×${W} = ${n * per} float32 values (NCHW, ${n} sample(s) of [${C}, ${H}, ${W}]), got ${batch.length}.`);
     }
-    const classNames = this.manifest.classNames;
-    const N = classNames.length;
+    const N = this.current.classNames.length;
     const topK = options.topK ?? Math.min(5, N);
     if (!Number.isInteger(topK) || topK < 0) throw new InputError(`topK: expected a non-negative integer, got ${topK}.`);
-    const budgets = resolveBudgets(options.budget, n, this.manifest);
-    const results: ClassifyResult[] = new Array(n);
-    if (n === 0) return results;
-    const criterion = this.manifest.exitPolicy.criterion;
+    const budgets = resolveBudgets(options.budget, n, this.current);
+    return this.stages(batch, n, budgets, topK, everyExit);
+  }
+
+  private async *stages(batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, everyExit: boolean): AsyncGenerator<StageEvent, void, undefined> {
+    if (n === 0) return;
+    const start = performance.now();
+    const manifest = this.current;
+    const { classNames, exitPolicy } = manifest;
+    const N = classNames.length;
     const K = this.numExits;
+    const [C, H, W] = this.sampleDims;
 
     const store = new Map<string, Float32CoreTensor>();
     store.set(IMAGE_KEY, { type: 'float32', data: batch, dims: [n, C, H, W] });
@@ -237,50 +313,73 @@ export class EarlyExitEngine {
       const ms = performance.now() - t0;
       this.stats.rowsPerStage[k - 1]! += m;
       this.stats.callsPerStage[k - 1]! += 1;
+      this.msPerRow[k - 1] = this.msPerRow[k - 1]! === 0 ? ms / m : (1 - TIME_EMA) * this.msPerRow[k - 1]! + (TIME_EMA * ms) / m;
 
       const logits = this.output(out, p.logitsName, k, m);
       for (const name of p.keepOutputs) store.set(key(k, name), this.output(out, name, k, m));
       for (const name of p.lastUses) store.delete(name);
 
       const probs = softmaxRows(logits.data, N);
-      const keep: number[] = [];
       const cost = p.stage.cumulativeMflops;
+      const decisions = new Uint8Array(m);
+      let staying = 0;
       for (let r = 0; r < m; r++) {
-        const i = active[r]!;
-        stageMs[i]!.push(ms);
-        const b = budgets[i]!;
-        const conf = rowConfidence(probs, r * N, N, criterion);
-        if (k < K && k < b.lastExit && !(conf >= b.thresholds[k - 1]!)) {
-          keep.push(r);
-          continue;
+        const b = budgets[active[r]!]!;
+        const conf = rowConfidence(probs, r * N, N, exitPolicy.criterion);
+        stageMs[active[r]!]!.push(ms);
+        const stays = k < K && k < b.lastExit && !(conf >= b.thresholds[k - 1]!);
+        decisions[r] = stays ? 1 : 0;
+        if (stays) staying++;
+      }
+      // Deadlines: a sample stays only if the next stage, at its expected time for the rows
+      // running on, still ends in time; otherwise it leaves with this exit's prediction.
+      if (staying > 0 && k < K) {
+        const finish = performance.now() - start + this.msPerRow[k]! * staying;
+        for (let r = 0; r < m; r++) {
+          if (decisions[r] === 1 && finish > budgets[active[r]!]!.deadlineMs) {
+            decisions[r] = 0;
+            staying--;
+          }
         }
+      }
+      const predictions: ExitPrediction[] = [];
+      const keep: number[] = [];
+      for (let r = 0; r < m; r++) {
+        const final = decisions[r] === 0;
+        if (!final) keep.push(r);
+        if (!final && !everyExit) continue;
+        const i = active[r]!;
         const off = r * N;
         const classIndex = argmaxRow(logits.data, off, N);
-        results[i] = {
+        predictions.push({
+          index: i,
+          final,
           classIndex,
           label: classNames[classIndex]!,
-          confidence: conf,
+          confidence: rowConfidence(probs, off, N, exitPolicy.criterion),
           topK: topKEntries(logits.data, probs, off, N, topK, classNames),
           exit: k,
           mflops: cost,
-          stageMs: stageMs[i]!,
-        };
+          stageMs: final ? stageMs[i]! : [...stageMs[i]!],
+        });
       }
-      if (keep.length === 0) break;
+      if (keep.length === 0) this.stats.samples += n;
+      // classify() ignores the logits; stream() yields every row that ran, in order.
+      yield { exit: k, stageMs: ms, predictions, logits: logits.data };
+      if (keep.length === 0) return;
       if (keep.length < m) {
         for (const [name, t] of store) store.set(name, selectRows(t, keep));
         active = Int32Array.from(keep, (r) => active[r]!);
       }
     }
-    this.stats.samples += n;
-    return results;
   }
 
   private output(out: Record<string, CoreTensor>, name: string, stage: number, rows: number): Float32CoreTensor {
+    const file = this.current.stages[stage - 1]!.file;
     const t = out[name];
-    if (!t) throw new ModelLoadError(`${this.manifest.stages[stage - 1]!.file}: the graph returned no output "${name}" (outputs: ${Object.keys(out).join(', ')}).`);
-    if (t.type !== 'float32') throw new ModelLoadError(`${this.manifest.stages[stage - 1]!.file}: output "${name}" is ${t.type}, expected float32.`);
-    if (t.dims[0] !== rows) throw new ModelLoadError(`${this.manifest.stages[stage - 1]!.file}: output "${name}" has ${t.dims[0]} rows for ${rows} input rows.`);
+    if (!t) throw new ModelLoadError(`${file}: the graph returned no output "${name}" (outputs: ${Object.keys(out).join(', ')}).`);
+    if (t.type !== 'float32') throw new ModelLoadError(`${file}: output "${name}" is ${t.type}, expected float32.`);
+    if (t.dims[0] !== rows) throw new ModelLoadError(`${file}: output "${name}" has ${t.dims[0]} rows for ${rows} input rows.`);
     return t;
   }
 

@@ -5,7 +5,8 @@
  */
 export type { StageBackend, StageSession } from './backend.js';
 export { BUDGET_FIELDS, resolveBudget, resolveBudgets, type Budget, type BudgetManifest, type ResolvedBudget } from './budget.js';
-export { EXIT_CRITERIA as CRITERIA, argmaxRow, rowConfidence, rowConfidences, softmaxRows } from '../../manifest/index.js';
+export { argmaxRow, rowConfidence, rowConfidences, softmaxRows } from '../../manifest/confidence.js';
+export { EXIT_CRITERIA as CRITERIA } from '../../manifest/schema.js';
 export {
   EarlyExitEngine,
   sha256Hex,
@@ -14,7 +15,11 @@ export {
   type EngineLoadOptions,
   type EngineSource,
   type EngineStats,
+  type ExitPrediction,
+  type StageEvent,
   type TopKEntry,
 } from './engine.js';
+export { AdaptiveModelBase, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
+export { writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
 export { BudgetError, InputError, ModelLoadError } from './errors.js';
 export { elementCount, selectRows, type CoreTensor, type Float32CoreTensor, type Int64CoreTensor } from './tensor.js';

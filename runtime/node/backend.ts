@@ -1,48 +1,99 @@
 /**
  * @module runtime/node/backend
- * A {@link StageBackend} on onnxruntime-node (CPU). Thread counts are set explicitly: the engine
- * holds one session per stage, and each session has its own intra-op pool, so K pools with the
- * default size would oversubscribe the cores. Spinning is switched off for the same reason.
+ * A {@link StageBackend} on onnxruntime-node.
+ *
+ * - Execution providers: CPU by default; `cuda` (when the install has onnxruntime-node's CUDA
+ *   binaries) and `webgpu` (bundled for Linux x64; needs a Vulkan driver Dawn accepts) on request.
+ *   A provider that cannot create a session falls back to CPU with one warning.
+ * - Threads are set explicitly: the engine holds one session per stage and each session has its
+ *   own intra-op pool, so K pools of the default size would oversubscribe the cores. Spinning is
+ *   off for the same reason.
+ * - Runs are synchronous calls into the native session (see ./native-session.ts): the public
+ *   `run()` defers every call by one event-loop turn, which costs more than a small stage.
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { CoreTensor, StageBackend, StageSession } from '../core/index.js';
+import { createOrtSession, type OrtRunner } from './native-session.js';
+
+/** Execution providers this backend can ask onnxruntime-node for. */
+export const NODE_EXECUTION_PROVIDERS = Object.freeze(['cpu', 'cuda', 'webgpu'] as const);
+export type NodeExecutionProvider = (typeof NODE_EXECUTION_PROVIDERS)[number];
 
 export interface NodeBackendOptions {
-  /** Intra-op threads of each stage session. @defaultValue the number of available cores, at most 4 */
+  /** Intra-op threads of each stage session. @defaultValue 1: lowest latency; more threads help large batches. */
   intraOpThreads?: number;
+  /** @defaultValue 'cpu' */
+  executionProvider?: NodeExecutionProvider;
+  /** Where the CPU-fallback warning goes. @defaultValue console.warn */
+  warn?: (message: string) => void;
 }
 
-function toCore(name: string, t: ort.Tensor): CoreTensor {
+/** A {@link StageBackend} that also says which execution provider its sessions got. */
+export interface NodeStageBackend extends StageBackend {
+  /** The provider sessions run on: the one asked for, or 'cpu' after a fallback. */
+  readonly activeProvider: NodeExecutionProvider;
+}
+
+function toCore(name: string, t: { type: string; data: unknown; dims: readonly number[] }): CoreTensor {
   if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
   if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
   throw new Error(`output "${name}": unsupported element type ${t.type}.`);
 }
 
-/** Creates stage sessions with onnxruntime-node on the CPU. */
-export function createNodeBackend(options: NodeBackendOptions = {}): StageBackend {
-  const threads = options.intraOpThreads ?? Math.min(4, Math.max(1, availableParallelism()));
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`intraOpThreads: expected a positive integer, got ${threads}.`);
+function sessionOptions(provider: NodeExecutionProvider, threads: number): ort.InferenceSession.SessionOptions {
   return {
+    executionProviders: [provider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+}
+
+function wrap(runner: OrtRunner): StageSession {
+  return {
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = await runner.run(ortFeeds);
+      const result: Record<string, CoreTensor> = {};
+      for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
+      return result;
+    },
+    release: () => runner.release(),
+  };
+}
+
+/**
+ * Creates stage sessions with onnxruntime-node.
+ * @throws RangeError for a thread count that is not a positive integer or an unknown provider.
+ */
+export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBackend {
+  const threads = options.intraOpThreads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > availableParallelism() * 4) {
+    throw new RangeError(`intraOpThreads: expected a positive integer (this machine has ${availableParallelism()} cores), got ${threads}.`);
+  }
+  const requested = options.executionProvider ?? 'cpu';
+  if (!(NODE_EXECUTION_PROVIDERS as readonly string[]).includes(requested)) {
+    throw new RangeError(`executionProvider: expected one of ${NODE_EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(requested)}.`);
+  }
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  let provider: NodeExecutionProvider = requested;
+  return {
+    get activeProvider() {
+      return provider;
+    },
     async createSession(bytes: Uint8Array): Promise<StageSession> {
-      const session = await ort.InferenceSession.create(bytes, {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
-      return {
-        async run(feeds) {
-          const ortFeeds: Record<string, ort.Tensor> = {};
-          for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-          const out = await session.run(ortFeeds);
-          const result: Record<string, CoreTensor> = {};
-          for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
-          return result;
-        },
-        release: () => session.release(),
-      };
+      if (provider !== 'cpu') {
+        try {
+          return wrap(await createOrtSession(bytes, sessionOptions(provider, threads)));
+        } catch (e) {
+          warn(`onnxruntime-node: the ${provider} execution provider is not usable here (${(e as Error).message.split('\n')[0]}); running on the CPU instead.`);
+          provider = 'cpu';
+        }
+      }
+      return wrap(await createOrtSession(bytes, sessionOptions('cpu', threads)));
     },
   };
 }

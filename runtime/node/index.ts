@@ -1,8 +1,9 @@
 /**
  * @module runtime/node
- * The early-exit runtime on onnxruntime-node: {@link AdaptiveModel} and the CPU stage backend.
- * Re-exports runtime/core.
+ * The early-exit runtime on onnxruntime-node: {@link AdaptiveModel}, the stage backend (CPU,
+ * CUDA, WebGPU with CPU fallback) and sharp image decoding. Re-exports runtime/core.
  */
 export * from '../core/index.js';
-export { AdaptiveModel, type AdaptiveModelOptions, type InputBatch } from './adaptive-model.js';
-export { createNodeBackend, type NodeBackendOptions } from './backend.js';
+export { AdaptiveModel, type AdaptiveModelOptions } from './adaptive-model.js';
+export { createNodeBackend, NODE_EXECUTION_PROVIDERS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
+export { decodeNodeImage, type NodeImage } from './decode-image.js';

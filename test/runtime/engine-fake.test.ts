@@ -33,8 +33,8 @@ function logitsFor(id: number, k: number): number[] {
 /** Fake stage graphs: every output row is filled with the row's sample id (read from the image or a carried input). */
 function fakeBackend(seen: number[][]): StageBackend {
   return {
-    async createSession(_bytes, stageIndex) {
-      const stage = manifest.stages[stageIndex - 1]!;
+    async createSession(_bytes, stage) {
+      const stageIndex = stage.index;
       return {
         async run(feeds: Record<string, CoreTensor>) {
           let ids: number[] | undefined;
@@ -147,7 +147,7 @@ describe('runtime core: budgets', () => {
   it('names unknown fields and the allowed ones', () => {
     expect(() => resolveBudget({ budget: 3, maxFlops: 1 } as never, manifest)).toThrow(BudgetError);
     expect(() => resolveBudget({ budget: 3, maxFlops: 1 } as never, manifest)).toThrow(
-      'budget: unknown fields "budget", "maxFlops"; allowed fields are thresholds, avgMflops, maxMflops, maxExit.',
+      'budget: unknown fields "budget", "maxFlops"; allowed fields are thresholds, avgMflops, maxMflops, maxExit, deadlineMs.',
     );
     expect(() => resolveBudget(5 as never, manifest)).toThrow(/budget: expected an object/);
   });

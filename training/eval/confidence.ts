@@ -3,7 +3,8 @@
  * How sure each exit is about each sample (the quantity the early-exit thresholds compare), and
  * what it predicts; computed once per set so a threshold sweep only compares numbers.
  */
-import { EXIT_CRITERIA, rowConfidences as sharedRowConfidences, type ExitCriterion } from '../../manifest/index.js';
+import { rowConfidences as sharedRowConfidences } from '../../manifest/confidence.js';
+import { EXIT_CRITERIA, type ExitCriterion } from '../../manifest/schema.js';
 import { argmaxRows, checkExitOutputs, softmaxRows, type ExitOutputs } from './exit-outputs.js';
 
 /**

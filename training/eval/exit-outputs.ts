@@ -3,7 +3,7 @@
  * The raw material of every evaluation: the logits of each exit on a labelled set, as plain
  * typed arrays, and the checks that they fit together.
  */
-import { softmaxRows as sharedSoftmaxRows } from '../../manifest/index.js';
+import { softmaxRows as sharedSoftmaxRows } from '../../manifest/confidence.js';
 
 /** Logits of every exit on one labelled set (validation or test). */
 export interface ExitOutputs {

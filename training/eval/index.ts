@@ -33,3 +33,4 @@ export {
 export { niceScale, niceStep, type NiceScale } from './ticks.js';
 export { escapeXml, renderAccuracyPlot, type AccuracyPlot, type PlotPoint, type PlotSeries } from './plot.js';
 export { evalResultSeries } from './plot-series.js';
+export { manifestPolicy, type LastExitFallback } from './policy.js';

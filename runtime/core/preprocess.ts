@@ -1,0 +1,53 @@
+/**
+ * @module runtime/core/preprocess
+ * Decoded pixels to the model's input tensor, as the manifest's `preprocessing` says:
+ * x = (pixel · pixelScale − mean[c]) / std[c], in the manifest's channel order, NCHW.
+ * Decoding and resizing belong to the platform (sharp in Node, a canvas in the browser); the
+ * arithmetic after them is here once, so both runtimes feed the graphs the same numbers.
+ */
+import type { Manifest } from '../../manifest/index.js';
+import { InputError } from './errors.js';
+
+/** Decoded 8-bit pixels, row-major, interleaved: 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels. */
+export interface Pixels {
+  readonly data: Uint8Array | Uint8ClampedArray;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 2 | 3 | 4;
+}
+
+/** The manifest fields preprocessing reads. */
+export type PreprocessManifest = Pick<Manifest, 'preprocessing' | 'input'>;
+
+/** ITU-R BT.601 luma, the usual RGB-to-grey weights. */
+const LUMA = [0.299, 0.587, 0.114] as const;
+
+/**
+ * Writes one sample (C×H×W values) at `out[offset…]` from pixels already resized to the input size.
+ * Alpha is ignored (images are taken as opaque).
+ * @throws InputError when the pixels' size differs from the input size or the buffer is short.
+ */
+export function writePixels(pixels: Pixels, manifest: PreprocessManifest, out: Float32Array, offset: number, what = 'image'): void {
+  const [, C, H, W] = manifest.input.dims;
+  const { width, height, channels, data } = pixels;
+  if (width !== W || height !== H) throw new InputError(`${what}: expected ${W}×${H} pixels after resizing, got ${width}×${height}.`);
+  if (![1, 2, 3, 4].includes(channels) || data.length < width * height * channels) {
+    throw new InputError(`${what}: expected ${width}×${height}×${channels} pixel bytes, got ${data.length}.`);
+  }
+  const { pixelScale, mean, std, channelOrder } = manifest.preprocessing;
+  const plane = H * W;
+  const colour = channels >= 3;
+  for (let i = 0; i < plane; i++) {
+    const p = i * channels;
+    const r = data[p]!;
+    const g = colour ? data[p + 1]! : r;
+    const b = colour ? data[p + 2]! : r;
+    if (channelOrder === 'GRAY') {
+      const y = colour ? LUMA[0] * r + LUMA[1] * g + LUMA[2] * b : r;
+      for (let c = 0; c < C; c++) out[offset + c * plane + i] = (y * pixelScale - mean[c]!) / std[c]!;
+      continue;
+    }
+    const rgb = channelOrder === 'RGB' ? [r, g, b] : [b, g, r];
+    for (let c = 0; c < C; c++) out[offset + c * plane + i] = (rgb[c]! * pixelScale - mean[c]!) / std[c]!;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * @module runtime/web/backend
+ * A {@link StageBackend} on onnxruntime-web: WebGPU when the platform gives an adapter, else
+ * WASM (multi-threaded where the page is cross-origin isolated). Works in browsers and in Node
+ * (WASM only there). Sessions of onnxruntime-web are not re-entrant; the engine queues runs.
+ */
+import * as ort from 'onnxruntime-web';
+import type { CoreTensor, StageBackend, StageSession } from '../core/index.js';
+
+export const WEB_EXECUTION_PROVIDERS = Object.freeze(['auto', 'webgpu', 'wasm'] as const);
+export type WebExecutionProvider = (typeof WEB_EXECUTION_PROVIDERS)[number];
+
+export interface WebBackendOptions {
+  /** 'auto': WebGPU when an adapter exists, else WASM. @defaultValue 'auto' */
+  executionProvider?: WebExecutionProvider;
+  /**
+   * WASM threads (ort.env.wasm.numThreads, process-wide): more than 1 needs cross-origin isolation
+   * in a browser. @defaultValue 1 in Node; in a browser min(4, cores) when isolated, else 1
+   */
+  threads?: number;
+  /** Where a WebGPU-fallback warning goes. @defaultValue console.warn */
+  warn?: (message: string) => void;
+}
+
+/** A {@link StageBackend} that says which provider its sessions run on. */
+export interface WebStageBackend extends StageBackend {
+  readonly activeProvider: 'webgpu' | 'wasm';
+}
+
+interface NavigatorWithGpu {
+  gpu?: { requestAdapter(): Promise<unknown> };
+  hardwareConcurrency?: number;
+}
+
+/** True when a WebGPU adapter can be had here. */
+export async function webGpuAvailable(): Promise<boolean> {
+  const nav = (globalThis as { navigator?: NavigatorWithGpu }).navigator;
+  if (!nav?.gpu) return false;
+  try {
+    return (await nav.gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+function defaultThreads(): number {
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: NavigatorWithGpu; process?: unknown };
+  if (g.process) return 1;
+  return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
+}
+
+function toCore(name: string, t: ort.Tensor): CoreTensor {
+  if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
+  if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
+  throw new Error(`output "${name}": unsupported element type ${t.type}.`);
+}
+
+/**
+ * Creates stage sessions with onnxruntime-web.
+ * @throws RangeError for an unknown provider or a bad thread count.
+ */
+export async function createWebBackend(options: WebBackendOptions = {}): Promise<WebStageBackend> {
+  const requested = options.executionProvider ?? 'auto';
+  if (!(WEB_EXECUTION_PROVIDERS as readonly string[]).includes(requested)) {
+    throw new RangeError(`executionProvider: expected one of ${WEB_EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(requested)}.`);
+  }
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads: expected a positive integer, got ${threads}.`);
+  ort.env.wasm.numThreads = threads;
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  let provider: 'webgpu' | 'wasm' = 'wasm';
+  if (requested !== 'wasm') {
+    if (await webGpuAvailable()) provider = 'webgpu';
+    else if (requested === 'webgpu') warn('onnxruntime-web: no WebGPU adapter here; running on WASM instead.');
+  }
+  return {
+    get activeProvider() {
+      return provider;
+    },
+    async createSession(bytes: Uint8Array): Promise<StageSession> {
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+      return {
+        async run(feeds) {
+          const ortFeeds: Record<string, ort.Tensor> = {};
+          for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+          const out = await session.run(ortFeeds);
+          const result: Record<string, CoreTensor> = {};
+          for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
+          return result;
+        },
+        release: () => session.release(),
+      };
+    },
+  };
+}

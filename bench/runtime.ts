@@ -1,37 +1,67 @@
 /**
  * @module bench/runtime
- * `npm run bench:runtime -- --model DIR [--dataset fashion-mnist|cifar10] [--data DIR] [--images N]`:
- * does early exit turn saved FLOPs into saved wall-clock time? On an exported model and its test
- * set, images/s and p50/p99 latency at batch 1 and batch 64 for (a) full.onnx, (b) every stage
- * without early exit, (c) early exit at several budgets; for each the accuracy, mean MFLOPs, the
- * wall-clock speedup over (a) and that speedup divided by the FLOPs-predicted one.
- * Prints a table and writes JSON (and a markdown table) under bench/results/.
+ * `npm run bench:runtime -- --model DIR [--full FILE] [--data DIR] [--images N] [--rounds R]`: does early exit
+ * turn saved FLOPs into saved wall-clock time? On an exported model and the test set of the
+ * dataset it was trained on: images/s and p50/p99 latency at batch 1 and batch 64 for (a)
+ * full.onnx (every exit in one graph), (b) every stage without early exit, (c) early exit at the
+ * default policy and four calibration points; for each the accuracy, mean MFLOPs, the wall-clock
+ * speedup over (a) and that speedup divided by the FLOPs-predicted one. Batch 1 runs with
+ * `--latency-threads` (default 1) intra-op threads per session, batch 64 with
+ * `--throughput-threads` (default: all cores). For CIFAR-shaped models, PyTorch eager inference of
+ * the same architecture (../shared/peers/torch_msdnet.py --bench-infer) runs in the same
+ * benchmark with the same threads. Prints a table, writes JSON and a markdown table.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readManifest } from '../manifest/index.js';
 import { AdaptiveModel, type Budget } from '../runtime/node/index.js';
 import { CIFAR10_NORMALIZATION, FASHION_MNIST_NORMALIZATION, readCifar10, readFashionMnist } from '../training/data/index.js';
+import { DEFAULT_CIFAR10_DIR } from '../training/trainer/index.js';
+import { PEER_UNAVAILABLE, peerFlags, runPeer, type PeerConfig } from './torch-peer.js';
 
-function flag(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+const { values: flags } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    full: { type: 'string' },
+    data: { type: 'string' },
+    images: { type: 'string', default: '2000' },
+    'latency-threads': { type: 'string', default: '1' },
+    'throughput-threads': { type: 'string', default: String(availableParallelism()) },
+    rounds: { type: 'string', default: '3' },
+    out: { type: 'string', default: 'bench/results/runtime.json' },
+  },
+});
+function positive(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`bench:runtime: --${name} expects a positive integer, got ${JSON.stringify(v)}.`);
+    process.exit(2);
+  }
+  return n;
 }
-const modelDir = flag('--model');
-if (!modelDir) {
+if (!flags.model) {
   console.error('bench:runtime: expected --model DIR (a directory written by `adaptive-exit export`).');
   process.exit(2);
 }
-const dataset = flag('--dataset', 'fashion-mnist')!;
-const count = Number(flag('--images', '2000'));
-const threads = Number(flag('--threads', String(availableParallelism())));
-const out = resolve(flag('--out', 'bench/results/runtime.json')!);
+const modelDir = flags.model;
+const count = positive('images', flags.images);
+const threadsFor = { 1: positive('latency-threads', flags['latency-threads']), 64: positive('throughput-threads', flags['throughput-threads']) } as const;
+const ROUNDS = positive('rounds', flags.rounds);
+const out = resolve(flags.out!);
 
 const manifest = await readManifest(modelDir);
+const dataset = manifest.provenance.dataset;
 const [C, H, W] = manifest.input.dims.slice(1) as [number, number, number];
-const test = dataset === 'cifar10' ? await readCifar10(flag('--data')!, { split: 'test' }) : await readFashionMnist({ dir: flag('--data'), split: 'test' });
+let test;
+if (dataset === 'cifar10') test = await readCifar10(flags.data ?? DEFAULT_CIFAR10_DIR, { split: 'test' });
+else if (dataset === 'fashion-mnist') test = await readFashionMnist({ dir: flags.data, split: 'test' });
+else {
+  console.error(`bench:runtime: the model was trained on ${dataset}; this benchmark reads cifar10 and fashion-mnist test sets.`);
+  process.exit(2);
+}
 const norm = dataset === 'cifar10' ? CIFAR10_NORMALIZATION : FASHION_MNIST_NORMALIZATION;
 const n = Math.min(count, test.count);
 // NHWC uint8 to normalised NCHW float32, once.
@@ -43,11 +73,14 @@ for (let i = 0; i < n; i++)
 const labels = test.labels.subarray(0, n);
 const per = C * H * W;
 const K = manifest.stages.length;
+const N = manifest.classNames.length;
 const fullMflops = manifest.stages[K - 1]!.cumulativeMflops;
+const fullFile = flags.full ?? join(modelDir, manifest.fullModel?.file ?? 'full.onnx');
 
 interface Row {
   mode: string;
   batch: number;
+  threads: number;
   imagesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -62,73 +95,147 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function timeBatches(batch: number, runBatch: (offset: number, size: number) => Promise<number[]>): Promise<{ latencies: number[]; preds: number[]; seconds: number }> {
+/** One pass of `runBatch` over the test images in batches of `batch`: predictions, per-batch latencies, seconds. */
+async function pass(batch: number, runBatch: (offset: number, size: number) => Promise<number[]>) {
   const preds: number[] = [];
   const latencies: number[] = [];
-  await runBatch(0, Math.min(batch, n)); // warm-up
   const start = performance.now();
   for (let o = 0; o + batch <= n; o += batch) {
     const t = performance.now();
     preds.push(...(await runBatch(o, batch)));
     latencies.push(performance.now() - t);
   }
-  return { latencies: latencies.sort((a, b) => a - b), preds, seconds: (performance.now() - start) / 1000 };
+  return { latencies, preds, seconds: (performance.now() - start) / 1000 };
 }
 
-const sessionOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 };
-const full = await ort.InferenceSession.create(readFileSync(join(modelDir, manifest.fullModel?.file ?? 'full.onnx')), sessionOptions);
-const model = await AdaptiveModel.load(modelDir, { intraOpThreads: threads });
+const accuracy = (p: number[]) => (100 * p.filter((v, i) => v === labels[i]).length) / p.length;
 const budgets: Array<[string, Budget | undefined]> = [
-  ['all stages, no early exit', { maxExit: K, thresholds: new Array(K).fill(1e8) }],
+  ['all stages, no early exit', { thresholds: new Array<number>(K).fill(Infinity) }],
   ['early exit: default policy', undefined],
   ...manifest.calibration.points
-    .filter((_, i, all) => i === Math.floor(all.length * 0.1) || i === Math.floor(all.length * 0.3) || i === Math.floor(all.length * 0.6) || i === all.length - 1)
+    .filter((_, i, all) => [Math.floor(all.length * 0.1), Math.floor(all.length * 0.3), Math.floor(all.length * 0.6), all.length - 1].includes(i))
     .map((p) => [`early exit: p = ${p.p.toFixed(2)}`, { thresholds: p.thresholds }] as [string, Budget]),
 ];
 
 const rows: Row[] = [];
-for (const batch of [1, 64]) {
-  process.stderr.write(`batch ${batch}: full.onnx\n`);
-  const f = await timeBatches(batch, async (o, size) => {
-    const res = await full.run({ [manifest.input.name]: new ort.Tensor('float32', images.subarray(o * per, (o + size) * per), [size, C, H, W]) });
-    const z = res[`logits_${K}`]!.data as Float32Array;
-    const N = manifest.classNames.length;
-    return Array.from({ length: size }, (_, i) => {
-      let best = 0;
-      for (let c = 1; c < N; c++) if (z[i * N + c]! > z[i * N + best]!) best = c;
-      return best;
+for (const batch of [1, 64] as const) {
+  const threads = threadsFor[batch];
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  };
+  const full = await ort.InferenceSession.create(readFileSync(fullFile), sessionOptions);
+  const model = await AdaptiveModel.load(modelDir, { intraOpThreads: threads });
+  interface Mode {
+    mode: string;
+    mflops: number[];
+    run(o: number, size: number): Promise<number[]>;
+  }
+  const modes: Mode[] = [
+    {
+      mode: 'full.onnx',
+      mflops: [],
+      async run(o, size) {
+        const res = await full.run({ [manifest.input.name]: new ort.Tensor('float32', images.subarray(o * per, (o + size) * per), [size, C, H, W]) });
+        const z = res[manifest.fullModel?.outputs.at(-1) ?? `logits_${K}`]!.data as Float32Array;
+        this.mflops.push(...new Array<number>(size).fill(fullMflops));
+        return Array.from({ length: size }, (_, i) => {
+          let best = 0;
+          for (let c = 1; c < N; c++) if (z[i * N + c]! > z[i * N + best]!) best = c;
+          return best;
+        });
+      },
+    },
+    ...budgets.map(([mode, budget]): Mode => ({
+      mode,
+      mflops: [],
+      async run(o, size) {
+        const res = await model.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget, topK: 1 });
+        this.mflops.push(...res.map((s) => s.mflops));
+        return res.map((s) => s.classIndex);
+      },
+    })),
+  ];
+  // Warm-up, then ROUNDS passes per mode, interleaved so that drift of the machine's speed
+  // touches every mode alike; each mode's figure is its median pass.
+  for (const m of modes) for (let o = 0; o < Math.min(2 * batch, n); o += batch) await m.run(o, Math.min(batch, n - o));
+  const passes = new Map<string, Array<Awaited<ReturnType<typeof pass>>>>(modes.map((m) => [m.mode, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const m of modes) {
+      process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${m.mode}\n`);
+      m.mflops.length = 0;
+      passes.get(m.mode)!.push(await pass(batch, (o, size) => m.run(o, size)));
+    }
+  }
+  let fullIps = 0;
+  for (const m of modes) {
+    const ps = passes.get(m.mode)!;
+    const median = [...ps].sort((a, b) => a.seconds - b.seconds)[Math.floor(ps.length / 2)]!;
+    const latencies = ps.flatMap((p) => p.latencies).sort((a, b) => a - b);
+    const ips = median.preds.length / median.seconds;
+    const meanMflops = m.mflops.reduce((a, b) => a + b, 0) / m.mflops.length;
+    const row: Row = { mode: m.mode, batch, threads, imagesPerSecond: ips, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), accuracy: accuracy(median.preds), meanMflops };
+    if (m.mode === 'full.onnx') fullIps = ips;
+    else {
+      row.speedup = ips / fullIps;
+      row.flopsSpeedup = fullMflops / meanMflops;
+      row.efficiency = row.speedup / row.flopsSpeedup;
+    }
+    rows.push(row);
+  }
+  await model.close();
+  await full.release();
+}
+
+/** PyTorch eager inference of the same architecture (MSDNet Linear heads) with the same threads. */
+interface TorchRow {
+  batch: number;
+  threads: number;
+  imagesPerSecond: number;
+  msPerBatch: number;
+  fullOnnxVsTorch: number;
+  defaultPolicyVsTorch: number;
+}
+const torchRows: TorchRow[] = [];
+let torchSkipped: string | undefined = PEER_UNAVAILABLE;
+if (!torchSkipped && !(C === 3 && H === 32 && W === 32)) torchSkipped = `the peer builds 3×32×32 (CIFAR) models; this one takes ${C}×${H}×${W}`;
+if (!torchSkipped) {
+  const config = manifest.provenance.trainingConfig.model as PeerConfig;
+  for (const batch of [1, 64] as const) {
+    process.stderr.write(`PyTorch eager, ${threadsFor[batch]} thread(s), batch ${batch}\n`);
+    const r = runPeer(['--bench-infer', '--threads', String(threadsFor[batch]), '--batch-size', '64', '--min-seconds', '3', ...peerFlags({ ...config, numClasses: N })]);
+    const ips = r[`infer_bs${batch}_img_per_s`] as number;
+    const ours = (mode: string) => rows.find((x) => x.batch === batch && x.mode === mode)!.imagesPerSecond;
+    torchRows.push({
+      batch,
+      threads: threadsFor[batch],
+      imagesPerSecond: ips,
+      msPerBatch: r[`infer_bs${batch}_ms_per_batch_median`] as number,
+      fullOnnxVsTorch: ours('full.onnx') / ips,
+      defaultPolicyVsTorch: ours('early exit: default policy') / ips,
     });
-  });
-  const fullIps = f.preds.length / f.seconds;
-  const acc = (p: number[]) => (100 * p.filter((v, i) => v === labels[i]).length) / p.length;
-  rows.push({ mode: 'full.onnx', batch, imagesPerSecond: fullIps, p50Ms: quantile(f.latencies, 0.5), p99Ms: quantile(f.latencies, 0.99), accuracy: acc(f.preds), meanMflops: fullMflops });
-  for (const [mode, budget] of budgets) {
-    process.stderr.write(`batch ${batch}: ${mode}\n`);
-    let mflopsSum = 0;
-    const r = await timeBatches(batch, async (o, size) => {
-      const res = await model.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget, topK: 1 });
-      mflopsSum += res.reduce((a, s) => a + s.mflops, 0);
-      return res.map((s) => s.classIndex);
-    });
-    // The warm-up batch's MFLOPs are not part of the timed run.
-    const meanMflops = mflopsSum / (r.preds.length + Math.min(batch, n));
-    const ips = r.preds.length / r.seconds;
-    const speedup = ips / fullIps;
-    const flopsSpeedup = fullMflops / meanMflops;
-    rows.push({ mode, batch, imagesPerSecond: ips, p50Ms: quantile(r.latencies, 0.5), p99Ms: quantile(r.latencies, 0.99), accuracy: acc(r.preds), meanMflops, speedup, flopsSpeedup, efficiency: speedup / flopsSpeedup });
   }
 }
-await model.close();
-await full.release();
 
 const fmt = (v: number | undefined, d = 2) => (v === undefined ? '-' : v.toFixed(d));
-console.table(rows.map((r) => ({ mode: r.mode, batch: r.batch, 'img/s': fmt(r.imagesPerSecond, 0), 'p50 ms': fmt(r.p50Ms), 'p99 ms': fmt(r.p99Ms), 'acc %': fmt(r.accuracy), MFLOPs: fmt(r.meanMflops), speedup: fmt(r.speedup), 'FLOPs speedup': fmt(r.flopsSpeedup), 'speedup / FLOPs speedup': fmt(r.efficiency) })));
+console.table(rows.map((r) => ({ mode: r.mode, batch: r.batch, threads: r.threads, 'img/s': fmt(r.imagesPerSecond, 0), 'p50 ms': fmt(r.p50Ms), 'p99 ms': fmt(r.p99Ms), 'acc %': fmt(r.accuracy), MFLOPs: fmt(r.meanMflops), speedup: fmt(r.speedup), 'FLOPs speedup': fmt(r.flopsSpeedup), 'speedup / FLOPs speedup': fmt(r.efficiency) })));
+if (torchRows.length > 0) console.table(torchRows.map((t) => ({ batch: t.batch, threads: t.threads, 'PyTorch img/s': fmt(t.imagesPerSecond, 0), 'full.onnx / PyTorch': fmt(t.fullOnnxVsTorch), 'default policy / PyTorch': fmt(t.defaultPolicyVsTorch) })));
+else console.log(`PyTorch comparison skipped: ${torchSkipped}`);
+
 mkdirSync(resolve(out, '..'), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, model: manifest.model, dataset, images: n, rows }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), model: manifest.model, dataset, images: n, rows, torch: torchRows, torchSkipped }, null, 2)}\n`);
 const md = [
-  '| mode | batch | img/s | p50 ms | p99 ms | acc % | MFLOPs | speedup | FLOPs speedup | ratio |',
-  '|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.mode} | ${r.batch} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.accuracy)} | ${fmt(r.meanMflops)} | ${fmt(r.speedup)} | ${fmt(r.flopsSpeedup)} | ${fmt(r.efficiency)} |`),
+  `Model \`${manifest.model.id}\` (${dataset}, ${K} exits, ${fullMflops.toFixed(2)} MFLOPs), ${n} test images, ${cpus()[0]?.model ?? 'CPU'}.`,
+  '',
+  '| mode | batch | threads | img/s | p50 ms | p99 ms | acc % | MFLOPs | speedup | FLOPs speedup | ratio |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.mode} | ${r.batch} | ${r.threads} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.accuracy)} | ${fmt(r.meanMflops)} | ${fmt(r.speedup)} | ${fmt(r.flopsSpeedup)} | ${fmt(r.efficiency)} |`),
+  '',
+  ...(torchRows.length > 0
+    ? ['| PyTorch 1.13 eager | threads | img/s | full.onnx / PyTorch | default policy / PyTorch |', '|---|---|---|---|---|', ...torchRows.map((t) => `| batch ${t.batch} | ${t.threads} | ${fmt(t.imagesPerSecond, 0)} | ${fmt(t.fullOnnxVsTorch)} | ${fmt(t.defaultPolicyVsTorch)} |`)]
+    : [`PyTorch comparison skipped: ${torchSkipped}.`]),
 ].join('\n');
 writeFileSync(out.replace(/\.json$/, '.md'), `${md}\n`);
 console.log(`wrote ${out}`);

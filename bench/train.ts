@@ -7,14 +7,13 @@
  * Flags: --threads N (default 2), --iters N (default 5), --out PATH.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { PEER_SCRIPT as PEER, PEER_UNAVAILABLE, PYTHON, peerFlags } from './torch-peer.js';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const PEER = resolve(root, '../shared/peers/torch_msdnet.py');
-const PYTHON = '/usr/bin/python3';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -27,23 +26,12 @@ const BATCH = 64;
 
 /** The two configurations, as MSDNet fields for us and as the peer's flags. */
 const CONFIGS = [
-  { name: 'CIFAR-10 7-exit anytime', ours: {}, peer: [] as string[] },
+  { name: 'CIFAR-10 7-exit anytime', ours: {} },
   {
     name: 'small: 3 exits, base 2, step 1, 8 channels, growth 4',
     ours: { nBlocks: 3, base: 2, step: 1, nChannels: 8, growthRate: 4 },
-    peer: ['--nBlocks', '3', '--base', '2', '--step', '1', '--nChannels', '8', '--growthRate', '4'],
   },
 ];
-
-function peerAvailable(): string | undefined {
-  if (!existsSync(PEER)) return `${PEER} not found`;
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'pipe' });
-    return undefined;
-  } catch {
-    return 'Debian python3-torch is not installed';
-  }
-}
 
 interface Measurement {
   imagesPerSecond: number;
@@ -78,13 +66,13 @@ function torch(peerArgs: string[]): Measurement {
   return { imagesPerSecond: r.train_img_per_s, msPerStep: r.train_ms_per_iter_median, peakRssMB: r.peak_rss_mb };
 }
 
-const skip = peerAvailable();
+const skip = PEER_UNAVAILABLE;
 const rows: Array<Record<string, string | number>> = [];
 const results: Array<{ config: string; ours: Measurement; torch?: Measurement; ratio?: number }> = [];
 for (const c of CONFIGS) {
   process.stderr.write(`${c.name}\n`);
   const a = ours(c.ours);
-  const b = skip ? undefined : torch(c.peer);
+  const b = skip ? undefined : torch(peerFlags(c.ours));
   const ratio = b ? a.imagesPerSecond / b.imagesPerSecond : undefined;
   results.push({ config: c.name, ours: a, torch: b, ratio });
   rows.push({

@@ -1,0 +1,11 @@
+import { AdaptiveModel } from '../runtime/node/index.js';
+const dir = process.argv[2]!; const B = Number(process.argv[3] ?? 1);
+const model = await AdaptiveModel.load(dir, { intraOpThreads: 1 });
+const [, C, H, W] = model.manifest.input.dims as number[];
+const data = new Float32Array(B * C! * H! * W!).map(() => Math.random());
+const K = model.manifest.stages.length;
+const budget = { thresholds: new Array(K).fill(Infinity) };
+const R = 2000;
+for (let i = 0; i < 50; i++) await model.classify({ data, dims: [B, C!, H!, W!] }, { budget, topK: 1 });
+let t = performance.now(); for (let i = 0; i < R; i++) await model.classify({ data, dims: [B, C!, H!, W!] }, { budget, topK: 1 });
+console.log(JSON.stringify({ B, engineChainMs: ((performance.now() - t) / R).toFixed(3) }));

@@ -9,6 +9,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
+import { serveCommand } from './commands/serve.js';
 import { trainCommand } from './commands/train.js';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +26,8 @@ export function buildProgram(): Command {
     .addCommand(dataCommand())
     .addCommand(trainCommand())
     .addCommand(evalCommand())
-    .addCommand(exportCommand());
+    .addCommand(exportCommand())
+    .addCommand(serveCommand());
 }
 
 /**

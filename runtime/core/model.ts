@@ -91,7 +91,7 @@ export class AdaptiveModelBase<I> {
    *   BudgetError for a budget that cannot be applied.
    */
   async classify(input: ModelInput<I>, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
-    const { data, n } = await this.toBatch(input);
+    const { data, n } = await this.preprocess(input);
     return this.engine.classify(data, n, options);
   }
 
@@ -102,7 +102,7 @@ export class AdaptiveModelBase<I> {
    * the loop stops the computation.
    */
   async *stream(input: ModelInput<I>, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
-    const { data, n } = await this.toBatch(input);
+    const { data, n } = await this.preprocess(input);
     yield* this.engine.stream(data, n, options);
   }
 
@@ -139,7 +139,7 @@ export class AdaptiveModelBase<I> {
 
   /** Every exit's logits on a labelled set, in chunks of `batchSize`. */
   private async exitOutputs(set: LabelledSet<I>, batchSize: number, what: string) {
-    const { data, n } = await this.toBatch(set.input);
+    const { data, n } = await this.preprocess(set.input);
     const N = this.manifest.classNames.length;
     const K = this.manifest.stages.length;
     const labels = set.labels;
@@ -162,8 +162,12 @@ export class AdaptiveModelBase<I> {
     return { numExits: K, numClasses: N, count: n, logits, labels: intLabels };
   }
 
-  /** The input as one NCHW batch. */
-  protected async toBatch(input: ModelInput<I>): Promise<{ data: Float32Array; n: number }> {
+  /**
+   * The input as one preprocessed NCHW batch (what classify feeds the engine): for callers that
+   * gather several inputs into one batch themselves, as the HTTP server does.
+   * @throws InputError for an input that does not fit the model or an undecodable image.
+   */
+  async preprocess(input: ModelInput<I>): Promise<{ data: Float32Array; n: number }> {
     const [, C, H, W] = this.manifest.input.dims;
     if (isTensorInput(input)) {
       const dims = input.dims;

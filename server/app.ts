@@ -1,0 +1,245 @@
+/**
+ * @module server/app
+ * The express application: classify routes (images, multipart, JSON tensors; JSON or SSE
+ * responses), model summaries, health, metrics and the OpenAPI document. Every error becomes
+ * `{ "error": { "code", "message" } }` with its status; nothing a client sends reaches a 500.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { ClassifyResult, StageEvent } from '../runtime/node/index.js';
+import { HttpError, toHttpError } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { modelSummary, type ModelRegistry, type ServedModel } from './model-registry.js';
+import { openApiDocument } from './openapi.js';
+import { OPTION_NAMES, parseRequestOptions } from './request-options.js';
+
+/** Image media types a classify body may have. */
+export const IMAGE_TYPES = Object.freeze(['image/png', 'image/jpeg', 'image/webp'] as const);
+
+export interface AppOptions {
+  /** Largest request body, bytes (413 above). @defaultValue 8 MiB */
+  maxBodyBytes?: number;
+  /** Most images in one multipart request (413 above). @defaultValue 64 */
+  maxImages?: number;
+  /** Longest a classify request may take before a 504, ms. @defaultValue 30000 */
+  timeoutMs?: number;
+  /** @defaultValue a pino logger at level 'info' on stdout */
+  logger?: Logger;
+  /** Extra routers mounted before the 404 handler (the browser demo). */
+  mount?: (app: express.Express) => void;
+}
+
+export interface ServerApp {
+  app: express.Express;
+  metrics: ServerMetrics;
+  /** Marks the server as draining: /readyz answers 503 from then on. */
+  drain(): void;
+}
+
+const sse = (res: Response, event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+function resultBody(r: ClassifyResult, fullMflops: number, latencyMs: number) {
+  return { label: r.label, classIndex: r.classIndex, confidence: r.confidence, topK: r.topK, exit: r.exit, mflops: r.mflops, fullMflops, latencyMs, stageMs: r.stageMs };
+}
+
+/** Rejects with a 504 when `p` takes longer than `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(504, 'timeout', `processing took longer than ${ms} ms.`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createApp(registry: ModelRegistry, options: AppOptions = {}): ServerApp {
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const maxImages = options.maxImages ?? 64;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const logger = options.logger ?? pino();
+  const metrics = new ServerMetrics();
+  let draining = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use((req, res, next) => {
+    const end = metrics.latency.startTimer();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const status = String(res.statusCode);
+      metrics.requests.inc({ route, method: req.method, status });
+      end({ route, status });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    if (draining) throw new HttpError(503, 'draining', 'the server is shutting down.');
+    res.json({ status: 'ready', models: registry.all.map((m) => m.id) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(registry));
+  });
+  app.get('/v1/models', (_req, res) => {
+    res.json({ models: registry.all.map((m) => modelSummary(m, m.id === registry.defaultId)) });
+  });
+  app.get('/v1/models/:id', (req, res) => {
+    const m = find(String(req.params.id));
+    res.json(modelSummary(m, m.id === registry.defaultId));
+  });
+
+  function find(id: string): ServedModel {
+    const m = registry.get(id);
+    if (!m) throw new HttpError(404, 'unknown_model', `no model "${id}"; served: ${registry.all.map((x) => x.id).join(', ')}.`);
+    return m;
+  }
+
+  const raw = express.raw({ type: [...IMAGE_TYPES], limit: maxBodyBytes });
+  const json = express.json({ limit: maxBodyBytes, strict: true });
+  const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: maxBodyBytes, files: maxImages, fieldSize: 64 * 1024, fields: 32 } }).any();
+  /** Parses the body by its media type; anything else is a 415. */
+  const body: RequestHandler = (req, res, next) => {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > maxBodyBytes) return next(new HttpError(413, 'payload_too_large', `the body has ${length} bytes; the limit is ${maxBodyBytes}.`));
+    if ((IMAGE_TYPES as readonly string[]).includes(type)) return raw(req, res, next);
+    if (type === 'application/json') return json(req, res, next);
+    if (type === 'multipart/form-data') return upload(req, res, next);
+    next(new HttpError(415, 'unsupported_media_type', `Content-Type ${type ? `"${type}"` : '(none)'} is not supported; send ${IMAGE_TYPES.join(', ')}, multipart/form-data or application/json.`));
+  };
+
+  async function classify(m: ServedModel, req: Request, res: Response): Promise<void> {
+    const start = performance.now();
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const query = req.query as Record<string, unknown>;
+    let input: Parameters<typeof m.model.preprocess>[0];
+    let fields: Record<string, unknown> = { ...query };
+    if (type === 'application/json') {
+      const b = req.body as Record<string, unknown> | undefined;
+      if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'invalid_input', 'expected a JSON object { "shape": [n, C, H, W], "data": [...] } with optional "budget" and "topK".');
+      const { shape, data, budget, topK, ...rest } = b;
+      const extra = Object.keys(rest);
+      if (extra.length > 0) throw new HttpError(400, 'invalid_input', `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((e) => `"${e}"`).join(', ')}; expected shape, data, budget, topK.`);
+      if (budget !== undefined && (typeof budget !== 'object' || budget === null || Array.isArray(budget))) throw new HttpError(400, 'invalid_budget', 'budget: expected an object.');
+      fields = { ...fields, ...(budget as object | undefined), ...(topK !== undefined ? { topK } : {}) };
+      input = tensorFromJson(m, shape, data);
+    } else if (type === 'multipart/form-data') {
+      const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+      if (files.length === 0) throw new HttpError(400, 'invalid_input', 'the multipart body holds no image file.');
+      fields = { ...fields, ...(req.body as Record<string, unknown>) };
+      input = files.map((f) => new Uint8Array(f.buffer.buffer, f.buffer.byteOffset, f.buffer.byteLength));
+    } else {
+      const buf = req.body as Buffer | undefined;
+      if (!Buffer.isBuffer(buf) || buf.length === 0) throw new HttpError(400, 'invalid_input', 'empty image body.');
+      input = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const options = parseRequestOptions(fields, m.model.manifest);
+    const { data, n } = await m.model.preprocess(input);
+    if (n === 0) throw new HttpError(400, 'invalid_input', 'no sample to classify.');
+
+    if ((req.headers.accept ?? '').includes('text/event-stream')) {
+      await streamExits(m, data, n, options, res, req, start);
+      return;
+    }
+    const results = await withTimeout(m.batcher.classify(data, n, options.budget, options.topK), timeoutMs);
+    metrics.recordSamples(m.id, results, m.fullMflops);
+    const latencyMs = performance.now() - start;
+    res.json({ model: m.id, results: results.map((r) => resultBody(r, m.fullMflops, latencyMs)) });
+  }
+
+  /** One `exit` event per stage as it completes, then `result` (or `error`). */
+  async function streamExits(m: ServedModel, data: Float32Array, n: number, options: ReturnType<typeof parseRequestOptions>, res: Response, req: Request, start: number): Promise<void> {
+    const [, C, H, W] = m.model.manifest.input.dims;
+    const events = m.model.stream({ data, dims: [n, C, H, W] }, { budget: options.budget, topK: options.topK });
+    let closed = false;
+    req.on('close', () => (closed = true));
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    res.flushHeaders();
+    const finals: ClassifyResult[] = new Array(n);
+    try {
+      for await (const e of events as AsyncIterable<StageEvent>) {
+        if (closed) break;
+        sse(res, 'exit', { exit: e.exit, stageMs: e.stageMs, predictions: e.predictions.map(({ index, final, label, classIndex, confidence, topK, mflops }) => ({ index, final, label, classIndex, confidence, topK, mflops })) });
+        for (const p of e.predictions) if (p.final) finals[p.index] = p;
+      }
+      if (!closed) {
+        metrics.recordSamples(m.id, finals, m.fullMflops);
+        const latencyMs = performance.now() - start;
+        sse(res, 'result', { model: m.id, results: finals.map((r) => resultBody(r, m.fullMflops, latencyMs)) });
+      }
+    } catch (e) {
+      const h = toHttpError(e);
+      sse(res, 'error', { error: { code: h.code, message: h.message } });
+    }
+    res.end();
+  }
+
+  app.post('/v1/models/:id/classify', body, async (req, res) => {
+    await classify(find(String(req.params.id)), req, res);
+  });
+  app.post('/v1/classify', body, async (req, res) => {
+    await classify(find(registry.defaultId), req, res);
+  });
+
+  options.mount?.(app);
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}.`)));
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const h = toHttpError(err);
+    if (h.status >= 500 && h.code === 'internal') req.log?.error({ err }, 'unhandled error');
+    if (res.headersSent) return res.end();
+    res.status(h.status).set(h.headers).json({ error: { code: h.code, message: h.message } });
+  });
+
+  return {
+    app,
+    metrics,
+    drain() {
+      draining = true;
+    },
+  };
+}
+
+/** A JSON tensor body as the model's input: shape [n, C, H, W] (or [C, H, W] for one sample) and flat data. */
+function tensorFromJson(m: ServedModel, shape: unknown, data: unknown) {
+  const [, C, H, W] = m.model.manifest.input.dims;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || (shape.length !== 4 && shape.length !== 3)) {
+    throw new HttpError(400, 'invalid_input', `shape: expected [n, ${C}, ${H}, ${W}] or [${C}, ${H}, ${W}], got ${JSON.stringify(shape)}.`);
+  }
+  const dims = shape.length === 3 ? [1, ...shape] : shape;
+  if (dims[1] !== C || dims[2] !== H || dims[3] !== W) throw new HttpError(400, 'invalid_input', `shape: expected [n, ${C}, ${H}, ${W}], got ${JSON.stringify(shape)}.`);
+  const count = dims[0]! * C * H * W;
+  if (!Array.isArray(data)) throw new HttpError(400, 'invalid_input', `data: expected a flat array of ${count} numbers, got ${data === null ? 'null' : typeof data}.`);
+  if (data.length !== count) throw new HttpError(400, 'invalid_input', `data: expected ${count} numbers for shape ${JSON.stringify(shape)}, got ${data.length}.`);
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = data[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, 'invalid_input', `data[${i}]: expected a finite number, got ${JSON.stringify(v)}.`);
+    values[i] = v;
+  }
+  return { data: values, dims };
+}
+
+export { OPTION_NAMES };

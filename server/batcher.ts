@@ -1,0 +1,127 @@
+/**
+ * @module server/batcher
+ * {@link DynamicBatcher}: gathers concurrent requests for one model into one early-exit batch.
+ * A batch runs when it holds `maxBatch` samples or its first request has waited `maxWaitMs`;
+ * each sample keeps its own budget (the engine takes one per sample), so requests with different
+ * budgets share a batch and still exit on their own. One batch runs at a time per model; the
+ * queue is bounded (`maxQueue` samples) so overload is refused early rather than piling up.
+ */
+import type { AdaptiveModel, Budget, ClassifyResult } from '../runtime/node/index.js';
+import { HttpError } from './errors.js';
+
+export interface BatcherOptions {
+  /** Most samples per engine call. @defaultValue 64 */
+  maxBatch?: number;
+  /** Longest a request waits for others to join its batch, ms. @defaultValue 2 */
+  maxWaitMs?: number;
+  /** Most samples waiting; more gets a 503. @defaultValue 1024 */
+  maxQueue?: number;
+  /** Called with each batch's size and time (metrics). */
+  onBatch?: (size: number, ms: number) => void;
+}
+
+interface Pending {
+  data: Float32Array;
+  n: number;
+  budget: Budget | undefined;
+  topK: number;
+  resolve(results: ClassifyResult[]): void;
+  reject(e: unknown): void;
+}
+
+export class DynamicBatcher {
+  private readonly model: AdaptiveModel;
+  private readonly maxBatch: number;
+  private readonly maxWaitMs: number;
+  private readonly maxQueue: number;
+  private readonly onBatch: ((size: number, ms: number) => void) | undefined;
+  private queue: Pending[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(model: AdaptiveModel, options: BatcherOptions = {}) {
+    this.model = model;
+    this.maxBatch = options.maxBatch ?? 64;
+    this.maxWaitMs = options.maxWaitMs ?? 2;
+    this.maxQueue = options.maxQueue ?? 1024;
+    this.onBatch = options.onBatch;
+  }
+
+  /** Samples waiting or running. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /**
+   * Queues `n` preprocessed samples with one budget.
+   * @throws HttpError 503 (with Retry-After) when the queue is full.
+   */
+  classify(data: Float32Array, n: number, budget: Budget | undefined, topK: number): Promise<ClassifyResult[]> {
+    if (n === 0) return Promise.resolve([]);
+    if (this.queued + n > this.maxQueue) {
+      return Promise.reject(new HttpError(503, 'queue_full', `the queue of model "${this.model.manifest.model.id}" is full (${this.queued} samples waiting, limit ${this.maxQueue}); retry shortly.`, { 'Retry-After': '1' }));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ data, n, budget, topK, resolve, reject });
+      this.queued += n;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    const waiting = this.queue.reduce((a, p) => a + p.n, 0);
+    if (waiting >= this.maxBatch) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.runBatch();
+    } else if (waiting > 0 && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.runBatch();
+      }, this.maxWaitMs);
+    }
+  }
+
+  /** Takes requests up to maxBatch samples (a larger request runs alone) and classifies them together. */
+  private async runBatch(): Promise<void> {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    const batch: Pending[] = [];
+    let size = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.n <= this.maxBatch)) {
+      const p = this.queue.shift()!;
+      batch.push(p);
+      size += p.n;
+    }
+    const per = batch[0]!.data.length / batch[0]!.n;
+    const data = new Float32Array(size * per);
+    const budgets: Array<Budget | undefined> = [];
+    let offset = 0;
+    for (const p of batch) {
+      data.set(p.data, offset * per);
+      for (let i = 0; i < p.n; i++) budgets.push(p.budget);
+      offset += p.n;
+    }
+    const topK = Math.max(...batch.map((p) => p.topK));
+    const [, C, H, W] = this.model.manifest.input.dims;
+    const t0 = performance.now();
+    try {
+      // Budgets were resolved per request before queueing, so a bad one cannot fail its batch-mates.
+      const results = await this.model.classify({ data, dims: [size, C, H, W] }, { budget: budgets as Budget[], topK });
+      this.onBatch?.(size, performance.now() - t0);
+      offset = 0;
+      for (const p of batch) {
+        p.resolve(results.slice(offset, offset + p.n).map((r) => ({ ...r, topK: r.topK.slice(0, p.topK) })));
+        offset += p.n;
+      }
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    } finally {
+      this.queued -= size;
+      this.running = false;
+      this.schedule();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * @module server/serve
+ * {@link startServer}: loads the models, listens, and shuts down gracefully: on `close()` (which
+ * `adaptive-exit serve` calls on SIGTERM/SIGINT) it stops accepting connections, lets in-flight
+ * requests finish, then releases the models.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { createApp, type AppOptions } from './app.js';
+import type { ServerMetrics } from './metrics.js';
+import { ModelRegistry, type RegistryOptions } from './model-registry.js';
+
+export interface ServeOptions extends Omit<AppOptions, 'logger'>, Omit<RegistryOptions, 'onBatch'> {
+  /** Model directories; the first is the default model. */
+  models: readonly string[];
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @defaultValue 8080 */
+  port?: number;
+  /** pino level ('silent' for none). @defaultValue 'info' */
+  logLevel?: string;
+  logger?: Logger;
+  /** Longest a graceful shutdown waits for in-flight requests, ms. @defaultValue 30000 */
+  shutdownTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  registry: ModelRegistry;
+  metrics: ServerMetrics;
+  /** Graceful shutdown: stop accepting, finish in-flight requests, release the models. */
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
+  let metrics: ServerMetrics | undefined;
+  const registry = await ModelRegistry.load(options.models, { ...options, onBatch: (model, size) => metrics?.batchSize.observe({ model }, size) });
+  const built = createApp(registry, { ...options, logger });
+  metrics = built.metrics;
+  const server = built.app.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+  try {
+    await once(server, 'listening');
+  } catch (e) {
+    await registry.close();
+    throw new Error(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${(e as Error).message}`);
+  }
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  logger.info({ url, models: registry.all.map((m) => m.id), default: registry.defaultId }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      built.drain();
+      logger.info('shutting down: finishing in-flight requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 30_000);
+      await closed;
+      clearTimeout(timer);
+      await registry.close();
+      logger.info('stopped');
+    })());
+  return { url, server, registry, metrics: built.metrics, close };
+}

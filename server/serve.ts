@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { createApp, type AppOptions } from './app.js';
+import { mountDemo } from './demo-routes.js';
 import type { ServerMetrics } from './metrics.js';
 import { ModelRegistry, type RegistryOptions } from './model-registry.js';
 
@@ -39,7 +40,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   let metrics: ServerMetrics | undefined;
   const registry = await ModelRegistry.load(options.models, { ...options, onBatch: (model, size) => metrics?.batchSize.observe({ model }, size) });
-  const built = createApp(registry, { ...options, logger });
+  const built = createApp(registry, { ...options, logger, mount: (app) => mountDemo(app, registry.get(registry.defaultId)!.model.dir) });
   metrics = built.metrics;
   const server = built.app.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
   try {

@@ -20,6 +20,11 @@ export interface WebBackendOptions {
   threads?: number;
   /** Where a WebGPU-fallback warning goes. @defaultValue console.warn */
   warn?: (message: string) => void;
+  /**
+   * onnxruntime-web's log level. Its warnings (e.g. shape ops placed on the CPU under WebGPU) go
+   * to console.error in browsers, so only errors are logged by default. @defaultValue 'error'
+   */
+  logLevel?: 'verbose' | 'info' | 'warning' | 'error' | 'fatal';
 }
 
 /** A {@link StageBackend} that says which provider its sessions run on. */
@@ -42,6 +47,9 @@ export async function webGpuAvailable(): Promise<boolean> {
     return false;
   }
 }
+
+/** ort.env.logLevel as the session's severity (0 verbose … 4 fatal). */
+const LOG_SEVERITY = { verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 } as const;
 
 function defaultThreads(): number {
   const g = globalThis as { crossOriginIsolated?: boolean; navigator?: NavigatorWithGpu; process?: unknown };
@@ -67,6 +75,7 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads: expected a positive integer, got ${threads}.`);
   ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = options.logLevel ?? 'error';
   const warn = options.warn ?? ((m: string) => console.warn(m));
   let provider: 'webgpu' | 'wasm' = 'wasm';
   if (requested !== 'wasm') {
@@ -78,7 +87,7 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
       return provider;
     },
     async createSession(bytes: Uint8Array): Promise<StageSession> {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] });
       return {
         async run(feeds) {
           const ortFeeds: Record<string, ort.Tensor> = {};

@@ -1,0 +1,117 @@
+/**
+ * @module bench/server
+ * `npm run bench:server -- [--model DIR] [--seconds 20] [--connections 64]`: a load generator
+ * (autocannon) on loopback against `adaptive-exit serve` running in its own process, with early
+ * exit (the default policy) and without (`threshold=2`: every sample runs every stage). Reports
+ * requests/s, p50/p99 latency, errors, the exit distribution and the MFLOPs saved (read from the
+ * server's /metrics). Prints a table, writes JSON and a markdown table under bench/results/.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { DEFAULT_MODEL_DIR } from '../server/default-model.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: DEFAULT_MODEL_DIR },
+    seconds: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '64' },
+    threads: { type: 'string', default: '1' },
+    out: { type: 'string', default: 'bench/results/server.json' },
+  },
+});
+const root = resolve(import.meta.dirname, '..');
+const modelDir = resolve(values.model!);
+const samplesDir = join(modelDir, 'samples');
+const bodies = readdirSync(samplesDir).filter((f) => f.endsWith('.png')).map((f) => readFileSync(join(samplesDir, f)));
+if (bodies.length === 0) throw new Error(`${samplesDir}: no sample PNGs to send`);
+
+const child = spawn(process.execPath, [join(root, 'bin/adaptive-exit.js'), 'serve', '--model', modelDir, '--port', '0', '--log-level', 'warn', '--threads', values.threads!], { stdio: ['ignore', 'ignore', 'pipe'] });
+const url = await new Promise<string>((resolveUrl, reject) => {
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    const m = /at (http:\/\/\S+) /.exec(err);
+    if (m) resolveUrl(m[1]!);
+  });
+  child.on('exit', (code) => reject(new Error(`the server exited (${code}): ${err}`)));
+});
+
+/** Parses the counters this benchmark reads from /metrics. */
+async function scrape() {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  const buckets = [...text.matchAll(/adaptive_exit_exit_taken_bucket\{le="(\d+)",model="[^"]+"\} (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+  return {
+    spent: value(/adaptive_exit_mflops_spent_total\{[^}]*\} ([\d.e+-]+)/),
+    full: value(/adaptive_exit_mflops_full_total\{[^}]*\} ([\d.e+-]+)/),
+    cumulativeByExit: new Map(buckets),
+  };
+}
+
+interface Row {
+  mode: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  exitDistribution: number[];
+  mflopsPerImage: number;
+  mflopsSaved: number;
+}
+const rows: Row[] = [];
+const K = (JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { stages: unknown[] }).stages.length;
+try {
+  for (const [mode, query] of [
+    ['early exit (default policy)', ''],
+    ['no early exit (threshold=2)', '?threshold=2'],
+  ] as const) {
+    process.stderr.write(`${mode}: ${values.connections} connections for ${values.seconds} s\n`);
+    const before = await scrape();
+    const result = await autocannon({
+      url: `${url}/v1/classify${query}`,
+      connections: Number(values.connections),
+      duration: Number(values.seconds),
+      requests: bodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body })),
+    });
+    const after = await scrape();
+    const counts = Array.from({ length: K }, (_, k) => (after.cumulativeByExit.get(k + 1) ?? 0) - (before.cumulativeByExit.get(k + 1) ?? 0) - ((after.cumulativeByExit.get(k) ?? 0) - (before.cumulativeByExit.get(k) ?? 0)));
+    const total = counts.reduce((a, b) => a + b, 0);
+    const spent = after.spent - before.spent;
+    const full = after.full - before.full;
+    rows.push({
+      mode,
+      requestsPerSecond: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      exitDistribution: counts.map((c) => c / Math.max(1, total)),
+      mflopsPerImage: spent / Math.max(1, total),
+      mflopsSaved: full > 0 ? 1 - spent / full : 0,
+    });
+  }
+} finally {
+  child.kill('SIGTERM');
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+console.table(rows.map((r) => ({ mode: r.mode, 'req/s': r.requestsPerSecond.toFixed(0), 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, errors: r.errors, 'non-2xx': r.non2xx, exits: r.exitDistribution.map(pct).join(' / '), 'MFLOPs/img': r.mflopsPerImage.toFixed(2), saved: pct(r.mflopsSaved) })));
+const out = resolve(values.out!);
+mkdirSync(resolve(out, '..'), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, model: modelDir, seconds: Number(values.seconds), connections: Number(values.connections), rows }, null, 2)}\n`);
+writeFileSync(
+  out.replace(/\.json$/, '.md'),
+  [
+    `${values.connections} connections for ${values.seconds} s on loopback, sample PNGs of \`${modelDir.split('/').pop()}\`, ${cpus()[0]?.model ?? 'CPU'} × ${cpus().length}.`,
+    '',
+    '| mode | req/s | p50 ms | p99 ms | errors | non-2xx | exit distribution | MFLOPs/image | MFLOPs saved |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.exitDistribution.map(pct).join(' / ')} | ${r.mflopsPerImage.toFixed(2)} | ${pct(r.mflopsSaved)} |`),
+  ].join('\n') + '\n',
+);
+console.log(`wrote ${out}`);

@@ -99,7 +99,7 @@ try {
   child.kill('SIGTERM');
 }
 
-const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+const pct = (v: number) => `${(Math.abs(v) < 1e-9 ? 0 : 100 * v).toFixed(1)}%`;
 console.table(rows.map((r) => ({ mode: r.mode, 'req/s': r.requestsPerSecond.toFixed(0), 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms, errors: r.errors, 'non-2xx': r.non2xx, exits: r.exitDistribution.map(pct).join(' / '), 'MFLOPs/img': r.mflopsPerImage.toFixed(2), saved: pct(r.mflopsSaved) })));
 const out = resolve(values.out!);
 mkdirSync(resolve(out, '..'), { recursive: true });

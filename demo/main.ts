@@ -154,6 +154,8 @@ async function loadSamples(): Promise<void> {
 
 async function start(): Promise<void> {
   model = await AdaptiveModel.load(modelUrl, { executionProvider: ep });
+  // A handle for the console and the browser test: the page's own model object.
+  (globalThis as { adaptiveExitDemo?: { model: AdaptiveModel } }).adaptiveExitDemo = { model };
   counts = new Array<number>(model.manifest.stages.length).fill(0);
   const threads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? 'multi-threaded, cross-origin isolated' : 'single-threaded';
   backendEl.textContent = `${model.manifest.model.id} (${model.manifest.classNames.length} classes, ${model.manifest.stages.length} exits) on ${model.executionProvider === 'webgpu' ? 'WebGPU' : `WASM (${threads})`}`;

@@ -14,7 +14,7 @@ import type { StageBackend, StageSession } from './backend.js';
 import { resolveBudgets, type Budget, type ResolvedBudget } from './budget.js';
 import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/confidence.js';
 import { InputError, ModelLoadError } from './errors.js';
-import { selectRows, type CoreTensor, type Float32CoreTensor } from './tensor.js';
+import { isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor } from './tensor.js';
 
 /** Where the engine gets its model from. */
 export interface EngineSource {
@@ -88,6 +88,8 @@ export interface EngineStats {
   callsPerStage: number[];
   /** Samples classified. */
   samples: number;
+  /** Carried tensors read back from the backend's device to drop rows (WebGPU); 0 on CPU backends. */
+  deviceDownloads: number;
 }
 
 const IMAGE_KEY = 'image:';
@@ -168,7 +170,7 @@ export class EarlyExitEngine {
     this.current = manifest;
     this.sessions = sessions.map(serialized);
     this.plans = plans;
-    this.stats = { rowsPerStage: manifest.stages.map(() => 0), callsPerStage: manifest.stages.map(() => 0), samples: 0 };
+    this.stats = { rowsPerStage: manifest.stages.map(() => 0), callsPerStage: manifest.stages.map(() => 0), samples: 0, deviceDownloads: 0 };
     this.msPerRow = manifest.stages.map(() => 0);
   }
 
@@ -237,6 +239,7 @@ export class EarlyExitEngine {
     this.stats.rowsPerStage.fill(0);
     this.stats.callsPerStage.fill(0);
     this.stats.samples = 0;
+    this.stats.deviceDownloads = 0;
   }
 
   /**
@@ -288,93 +291,114 @@ export class EarlyExitEngine {
     const K = this.numExits;
     const [C, H, W] = this.sampleDims;
 
-    const store = new Map<string, Float32CoreTensor>();
+    const store = new Map<string, Float32CoreTensor | DeviceCoreTensor>();
     store.set(IMAGE_KEY, { type: 'float32', data: batch, dims: [n, C, H, W] });
     let active = Int32Array.from({ length: n }, (_, i) => i);
     const stageMs: number[][] = Array.from({ length: n }, () => []);
+    const drop = (name: string) => {
+      const t = store.get(name);
+      if (t && isDeviceTensor(t)) t.dispose();
+      store.delete(name);
+    };
 
-    for (const p of this.plans) {
-      const k = p.stage.index;
-      const m = active.length;
-      const feeds: Record<string, CoreTensor> = {};
-      for (const input of p.stage.inputs) {
-        const r = input.role;
-        if (r.kind === 'row-indices') {
-          // Tensors are already compacted, so the rows to gather are all of them.
-          feeds[input.name] = { type: 'int64', data: BigInt64Array.from({ length: m }, (_, i) => BigInt(i)), dims: [m] };
-          continue;
+    // finally: device buffers are freed however the loop ends (done, an error, a consumer's break).
+    try {
+      for (const p of this.plans) {
+        const k = p.stage.index;
+        const m = active.length;
+        const feeds: Record<string, CoreTensor> = {};
+        for (const input of p.stage.inputs) {
+          const r = input.role;
+          if (r.kind === 'row-indices') {
+            // Tensors are already compacted, so the rows to gather are all of them.
+            feeds[input.name] = { type: 'int64', data: BigInt64Array.from({ length: m }, (_, i) => BigInt(i)), dims: [m] };
+            continue;
+          }
+          const t = store.get(r.kind === 'image' ? IMAGE_KEY : key(r.from.stage, r.from.output));
+          if (!t) throw new Error(`internal: stage ${k} input "${input.name}" has no source tensor.`);
+          feeds[input.name] = t;
         }
-        const t = store.get(r.kind === 'image' ? IMAGE_KEY : key(r.from.stage, r.from.output));
-        if (!t) throw new Error(`internal: stage ${k} input "${input.name}" has no source tensor.`);
-        feeds[input.name] = t;
-      }
-      const t0 = performance.now();
-      const out = await this.sessions[k - 1]!.run(feeds);
-      const ms = performance.now() - t0;
-      this.stats.rowsPerStage[k - 1]! += m;
-      this.stats.callsPerStage[k - 1]! += 1;
-      this.msPerRow[k - 1] = this.msPerRow[k - 1]! === 0 ? ms / m : (1 - TIME_EMA) * this.msPerRow[k - 1]! + (TIME_EMA * ms) / m;
+        const t0 = performance.now();
+        const out = await this.sessions[k - 1]!.run(feeds);
+        const ms = performance.now() - t0;
+        this.stats.rowsPerStage[k - 1]! += m;
+        this.stats.callsPerStage[k - 1]! += 1;
+        this.msPerRow[k - 1] = this.msPerRow[k - 1]! === 0 ? ms / m : (1 - TIME_EMA) * this.msPerRow[k - 1]! + (TIME_EMA * ms) / m;
 
-      const logits = this.output(out, p.logitsName, k, m);
-      for (const name of p.keepOutputs) store.set(key(k, name), this.output(out, name, k, m));
-      for (const name of p.lastUses) store.delete(name);
+        const logits = this.output(out, p.logitsName, k, m);
+        if (isDeviceTensor(logits)) throw new ModelLoadError(`${p.stage.file}: the backend left the logits on its device; the engine reads them on the CPU.`);
+        for (const name of p.keepOutputs) store.set(key(k, name), this.output(out, name, k, m));
+        // Outputs no later stage reads (none, by construction) and inputs used for the last time.
+        for (const [name, t] of Object.entries(out)) if (t !== logits && !p.keepOutputs.includes(name) && isDeviceTensor(t)) t.dispose();
+        for (const name of p.lastUses) drop(name);
 
-      const probs = softmaxRows(logits.data, N);
-      const cost = p.stage.cumulativeMflops;
-      const decisions = new Uint8Array(m);
-      let staying = 0;
-      for (let r = 0; r < m; r++) {
-        const b = budgets[active[r]!]!;
-        const conf = rowConfidence(probs, r * N, N, exitPolicy.criterion);
-        stageMs[active[r]!]!.push(ms);
-        const stays = k < K && k < b.lastExit && !(conf >= b.thresholds[k - 1]!);
-        decisions[r] = stays ? 1 : 0;
-        if (stays) staying++;
-      }
-      // Deadlines: a sample stays only if the next stage, at its expected time for the rows
-      // running on, still ends in time; otherwise it leaves with this exit's prediction.
-      if (staying > 0 && k < K) {
-        const finish = performance.now() - start + this.msPerRow[k]! * staying;
+        const probs = softmaxRows(logits.data, N);
+        const cost = p.stage.cumulativeMflops;
+        const decisions = new Uint8Array(m);
+        let staying = 0;
         for (let r = 0; r < m; r++) {
-          if (decisions[r] === 1 && finish > budgets[active[r]!]!.deadlineMs) {
-            decisions[r] = 0;
-            staying--;
+          const b = budgets[active[r]!]!;
+          const conf = rowConfidence(probs, r * N, N, exitPolicy.criterion);
+          stageMs[active[r]!]!.push(ms);
+          const stays = k < K && k < b.lastExit && !(conf >= b.thresholds[k - 1]!);
+          decisions[r] = stays ? 1 : 0;
+          if (stays) staying++;
+        }
+        // Deadlines: a sample stays only if the next stage, at its expected time for the rows
+        // running on, still ends in time; otherwise it leaves with this exit's prediction.
+        if (staying > 0 && k < K) {
+          const finish = performance.now() - start + this.msPerRow[k]! * staying;
+          for (let r = 0; r < m; r++) {
+            if (decisions[r] === 1 && finish > budgets[active[r]!]!.deadlineMs) {
+              decisions[r] = 0;
+              staying--;
+            }
           }
         }
+        const predictions: ExitPrediction[] = [];
+        const keep: number[] = [];
+        for (let r = 0; r < m; r++) {
+          const final = decisions[r] === 0;
+          if (!final) keep.push(r);
+          if (!final && !everyExit) continue;
+          const i = active[r]!;
+          const off = r * N;
+          const classIndex = argmaxRow(logits.data, off, N);
+          predictions.push({
+            index: i,
+            final,
+            classIndex,
+            label: classNames[classIndex]!,
+            confidence: rowConfidence(probs, off, N, exitPolicy.criterion),
+            topK: topKEntries(logits.data, probs, off, N, topK, classNames),
+            exit: k,
+            mflops: cost,
+            stageMs: final ? stageMs[i]! : [...stageMs[i]!],
+          });
+        }
+        if (keep.length === 0) this.stats.samples += n;
+        // classify() ignores the logits; stream() yields every row that ran, in order.
+        yield { exit: k, stageMs: ms, predictions, logits: logits.data };
+        if (keep.length === 0) return;
+        if (keep.length < m) {
+          for (const [name, t] of store) {
+            // Dropping rows needs the values on the CPU; the next stage uploads the compacted ones.
+            const cpu = isDeviceTensor(t) ? { type: 'float32' as const, data: await t.download(), dims: t.dims } : t;
+            if (isDeviceTensor(t)) {
+              t.dispose();
+              this.stats.deviceDownloads++;
+            }
+            store.set(name, selectRows(cpu, keep));
+          }
+          active = Int32Array.from(keep, (r) => active[r]!);
+        }
       }
-      const predictions: ExitPrediction[] = [];
-      const keep: number[] = [];
-      for (let r = 0; r < m; r++) {
-        const final = decisions[r] === 0;
-        if (!final) keep.push(r);
-        if (!final && !everyExit) continue;
-        const i = active[r]!;
-        const off = r * N;
-        const classIndex = argmaxRow(logits.data, off, N);
-        predictions.push({
-          index: i,
-          final,
-          classIndex,
-          label: classNames[classIndex]!,
-          confidence: rowConfidence(probs, off, N, exitPolicy.criterion),
-          topK: topKEntries(logits.data, probs, off, N, topK, classNames),
-          exit: k,
-          mflops: cost,
-          stageMs: final ? stageMs[i]! : [...stageMs[i]!],
-        });
-      }
-      if (keep.length === 0) this.stats.samples += n;
-      // classify() ignores the logits; stream() yields every row that ran, in order.
-      yield { exit: k, stageMs: ms, predictions, logits: logits.data };
-      if (keep.length === 0) return;
-      if (keep.length < m) {
-        for (const [name, t] of store) store.set(name, selectRows(t, keep));
-        active = Int32Array.from(keep, (r) => active[r]!);
-      }
+    } finally {
+      for (const name of [...store.keys()]) drop(name);
     }
   }
 
-  private output(out: Record<string, CoreTensor>, name: string, stage: number, rows: number): Float32CoreTensor {
+  private output(out: Record<string, CoreTensor>, name: string, stage: number, rows: number): Float32CoreTensor | DeviceCoreTensor {
     const file = this.current.stages[stage - 1]!.file;
     const t = out[name];
     if (!t) throw new ModelLoadError(`${file}: the graph returned no output "${name}" (outputs: ${Object.keys(out).join(', ')}).`);

@@ -22,4 +22,4 @@ export {
 export { AdaptiveModelBase, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
 export { writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
 export { BudgetError, InputError, ModelLoadError } from './errors.js';
-export { elementCount, selectRows, type CoreTensor, type Float32CoreTensor, type Int64CoreTensor } from './tensor.js';
+export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Int64CoreTensor } from './tensor.js';

@@ -20,8 +20,26 @@ export interface Int64CoreTensor {
   readonly dims: readonly number[];
 }
 
+/**
+ * A float32 tensor the backend keeps on its device (a WebGPU buffer) between stages: fed to the
+ * next stage as is, read back only when rows must be dropped.
+ */
+export interface DeviceCoreTensor {
+  readonly type: 'float32';
+  readonly location: 'device';
+  readonly dims: readonly number[];
+  /** Copies the values to the CPU. */
+  download(): Promise<Float32Array>;
+  /** Frees the device memory (the engine calls it once the tensor is no longer needed). */
+  dispose(): void;
+}
+
 /** Any tensor fed to or returned by a stage session. */
-export type CoreTensor = Float32CoreTensor | Int64CoreTensor;
+export type CoreTensor = Float32CoreTensor | Int64CoreTensor | DeviceCoreTensor;
+
+export function isDeviceTensor(t: CoreTensor): t is DeviceCoreTensor {
+  return (t as DeviceCoreTensor).location === 'device';
+}
 
 /** Number of elements of `dims`. */
 export function elementCount(dims: readonly number[]): number {

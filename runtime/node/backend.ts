@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { CoreTensor, StageBackend, StageSession } from '../core/index.js';
+import { isDeviceTensor, type CoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 import { createOrtSession, type OrtRunner } from './native-session.js';
 
 /** Execution providers this backend can ask onnxruntime-node for. */
@@ -55,7 +55,10 @@ function wrap(runner: OrtRunner): StageSession {
   return {
     async run(feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      for (const [name, t] of Object.entries(feeds)) {
+        if (isDeviceTensor(t)) throw new Error(`input "${name}": a device tensor reached the CPU backend.`);
+        ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      }
       const out = await runner.run(ortFeeds);
       const result: Record<string, CoreTensor> = {};
       for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);

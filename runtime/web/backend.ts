@@ -5,7 +5,8 @@
  * (WASM only there). Sessions of onnxruntime-web are not re-entrant; the engine queues runs.
  */
 import * as ort from 'onnxruntime-web';
-import type { CoreTensor, StageBackend, StageSession } from '../core/index.js';
+import type { Stage } from '../../manifest/schema.js';
+import { isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 
 export const WEB_EXECUTION_PROVIDERS = Object.freeze(['auto', 'webgpu', 'wasm'] as const);
 export type WebExecutionProvider = (typeof WEB_EXECUTION_PROVIDERS)[number];
@@ -57,7 +58,15 @@ function defaultThreads(): number {
   return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
+/** The onnxruntime-web tensor behind each device tensor this backend handed out. */
+const onDevice = new WeakMap<DeviceCoreTensor, ort.Tensor>();
+
 function toCore(name: string, t: ort.Tensor): CoreTensor {
+  if (t.location === 'gpu-buffer') {
+    const device: DeviceCoreTensor = { type: 'float32', location: 'device', dims: t.dims, download: async () => (await t.getData()) as Float32Array, dispose: () => t.dispose() };
+    onDevice.set(device, t);
+    return device;
+  }
   if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
   if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
   throw new Error(`output "${name}": unsupported element type ${t.type}.`);
@@ -86,12 +95,27 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
     get activeProvider() {
       return provider;
     },
-    async createSession(bytes: Uint8Array): Promise<StageSession> {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] });
+    async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
+      // On WebGPU the carried features stay in GPU buffers for the next stage; only the logits,
+      // which decide the exits, are read back.
+      const preferredOutputLocation =
+        provider === 'webgpu' ? Object.fromEntries(stage.outputs.map((o) => [o.name, o.role.kind === 'logits' ? ('cpu' as const) : ('gpu-buffer' as const)])) : undefined;
+      const session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'],
+        ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
+      });
       return {
         async run(feeds) {
           const ortFeeds: Record<string, ort.Tensor> = {};
-          for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+          for (const [name, t] of Object.entries(feeds)) {
+            if (isDeviceTensor(t)) {
+              const gpu = onDevice.get(t);
+              if (!gpu) throw new Error(`input "${name}": a device tensor from another backend.`);
+              ortFeeds[name] = gpu;
+            } else ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+          }
           const out = await session.run(ortFeeds);
           const result: Record<string, CoreTensor> = {};
           for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);

@@ -44,7 +44,7 @@ function fakeBackend(seen: number[][]): StageBackend {
             const rows = t.dims[0]!;
             if (input.role.kind === 'row-indices') {
               expect(t.type).toBe('int64');
-              expect(Array.from(t.data as BigInt64Array, Number)).toEqual(Array.from({ length: rows }, (_, i) => i));
+              expect(Array.from((t as { data: BigInt64Array }).data, Number)).toEqual(Array.from({ length: rows }, (_, i) => i));
               continue;
             }
             const f = t as Float32CoreTensor;

@@ -10,6 +10,7 @@ import { exportCommand } from './commands/export.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
 import { serveCommand } from './commands/serve.js';
+import { studyCommand } from './commands/study.js';
 import { trainCommand } from './commands/train.js';
 
 const require = createRequire(import.meta.url);
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(exportCommand())
+    .addCommand(studyCommand())
     .addCommand(serveCommand());
 }
 

@@ -3,15 +3,12 @@
  * `adaptive-exit train`: a full training run (IMTA two-stage by default) into a run directory,
  * from flags and/or a JSON configuration file, resumable with `--resume`.
  */
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { selectTrainingBackend, TRAINING_BACKENDS } from '../../training/backend/index.js';
 import { FROZEN_BN_MODES } from '../../training/objective.js';
 import { KD_REDUCTIONS } from '../../training/techniques/ofa-kd.js';
 import {
   DATASETS,
-  datasetModelDefaults,
-  defaultTrainConfig,
   LR_SCHEDULES,
   parseTrainConfig,
   RECIPES,
@@ -19,6 +16,7 @@ import {
   type DatasetName,
   type TrainConfig,
 } from '../../training/trainer/index.js';
+import { configWithDefaults } from '../config-file.js';
 import { addModelFlags, msdnetFromFlags, withFlagNames, type ModelFlagValues } from '../model-flags.js';
 import { choiceFlag, intFlag, numberFlag } from '../parse-flags.js';
 
@@ -51,14 +49,6 @@ const DIRECT: ReadonlyArray<[keyof TrainConfig, string]> = [
 ];
 
 const MODEL_ATTRS = ['blocks', 'base', 'step', 'stepMode', 'channels', 'growthRate', 'grFactor', 'bnFactor', 'reduction', 'bottleneck', 'classes', 'input', 'head'];
-
-async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Partial<TrainConfig>;
-  } catch (err) {
-    throw new Error(`--config: cannot read "${path}" as JSON (${(err as Error).message}).`);
-  }
-}
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -102,11 +92,7 @@ export function trainCommand(): Command {
     if (opts.resume && opts.out) throw new Error('train: expected --out or --resume, got both.');
     let config: TrainConfig | undefined;
     if (!opts.resume) {
-      const file = opts.config ? await readConfigFile(opts.config as string) : {};
-      const dataset = (opts.dataset ?? file.dataset) as DatasetName | undefined;
-      if (!dataset) throw new Error(`train: expected --dataset (${DATASETS.join(', ')}), got none.`);
-      const base = defaultTrainConfig(dataset);
-      const merged: Record<string, unknown> = { ...base, ...file, dataset, model: { ...base.model, ...datasetModelDefaults(dataset), ...(file.model ?? {}) } };
+      const merged = await configWithDefaults(opts.config as string | undefined, opts.dataset as DatasetName | undefined, 'train');
       for (const [field, attr] of DIRECT) {
         if (cmd.getOptionValueSource(attr) === 'cli') merged[field] = opts[attr];
       }

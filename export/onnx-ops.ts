@@ -12,10 +12,16 @@ import type { Dim, OnnxGraphBuilder } from './onnx/graph-builder.js';
 type Deferred = { kind: 'conv'; layer: Conv2dLayer; input: OnnxValue } | { kind: 'linear'; layer: LinearLayer; input: OnnxValue };
 
 export interface OnnxValue {
-  /** Tensor name in the graph (unset while deferred). */
+  /** Tensor name in the graph (unset while deferred or while a lazy concatenation). */
   name: string;
   dims: Dim[];
   deferred?: Deferred;
+  /**
+   * A channel concatenation not written yet: its parts, flat. MSDNet's dense state is a growing
+   * concatenation; kept lazy, a stage boundary can hand on only the parts this stage added (the
+   * older parts are carried from the stages that made them) instead of the whole state again.
+   */
+  parts?: OnnxValue[];
 }
 
 function values(v: { dataSync(): unknown }): Float32Array {
@@ -96,6 +102,13 @@ export class OnnxOps implements GraphOps<OnnxValue> {
 
   /** The value's tensor name, writing its node first if deferred (once: later uses share it). */
   private input(v: OnnxValue): string {
+    // Written once; `parts` stays, so a later concatenation still builds on the parts.
+    if (v.parts && !v.name) {
+      const inputs = v.parts.map((x) => this.input(x));
+      const out = this.g.uniqueName(`${inputs[inputs.length - 1]}.concat`);
+      this.g.addNode('Concat', out, inputs, [out], { axis: 1 });
+      v.name = out;
+    }
     if (v.deferred) {
       v.name = this.materialize(v).name;
       delete v.deferred;
@@ -144,14 +157,11 @@ export class OnnxOps implements GraphOps<OnnxValue> {
     return { name: '', dims: [x.dims[0]!, layer.outFeatures], deferred: { kind: 'linear', layer, input: x } };
   }
 
+  /** A lazy concatenation (see {@link OnnxValue.parts}); its Concat node is written at its first use. */
   concat(xs: OnnxValue[]): OnnxValue {
-    const inputs = xs.map((x) => this.input(x));
-    const axis = 1;
     const dims = [...xs[0]!.dims];
-    dims[axis] = xs.reduce((a, x) => a + (x.dims[axis] as number), 0);
-    const out = this.g.uniqueName(`${inputs[inputs.length - 1]}.concat`);
-    this.g.addNode('Concat', out, inputs, [out], { axis });
-    return { name: out, dims };
+    dims[1] = xs.reduce((a, x) => a + (x.dims[1] as number), 0);
+    return { name: '', dims, parts: xs.flatMap((x) => x.parts ?? [x]) };
   }
 
   scaleGradient(x: OnnxValue): OnnxValue {

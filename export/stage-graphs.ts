@@ -19,6 +19,8 @@ export const BATCH_DIM = 'batch';
 export const tensorNames = Object.freeze({
   logits: (exit: number) => `logits_${exit}`,
   carried: (stage: number, scale: number) => `features_${stage}_scale${scale}`,
+  /** One part of a scale's dense state that this stage added (the older parts come from earlier stages). */
+  carriedPart: (stage: number, scale: number, part: number) => `features_${stage}_scale${scale}_${part}`,
 });
 
 export type TensorRole =
@@ -42,10 +44,15 @@ export interface StageGraph {
   outputs: GraphTensor[];
 }
 
+/** One tensor of the carried state and the stage whose output it is. */
+interface CarriedPart {
+  tensor: GraphTensor;
+  stage: number;
+}
+
 interface Carried {
-  tensors: GraphTensor[];
-  /** Absolute scale index of each carried tensor. */
-  scales: number[];
+  /** Per carried scale, the parts of its dense state (concatenated along channels), in order. */
+  scales: CarriedPart[][];
   logits?: GraphTensor;
 }
 
@@ -65,6 +72,8 @@ export function buildStageGraphs(model: MultiExitModel, producerVersion: string)
     const g = new OnnxGraphBuilder(`stage_${stage}`);
     const ops = new OnnxOps(g);
     const inputs: GraphTensor[] = [];
+    /** Carried inputs of this stage by name: passed on by reference, not output again. */
+    const fromStage = new Map<string, CarriedPart>();
     let input: OnnxValue | StageState<OnnxValue>;
     if (k === 0) {
       const dims: Dim[] = [BATCH_DIM, c.inputChannels, c.inputSize[0], c.inputSize[1]];
@@ -73,10 +82,17 @@ export function buildStageGraphs(model: MultiExitModel, producerVersion: string)
       input = { name: IMAGE_INPUT, dims };
     } else {
       const prev = carried!;
-      const scales = prev.tensors.map((t) => {
-        g.addInput(t.name, t.dims);
-        inputs.push({ name: t.name, dims: t.dims, role: { kind: 'carried', from: { stage: k, output: t.name } } });
-        return { name: t.name, dims: [...t.dims] };
+      const scales = prev.scales.map((parts) => {
+        const values = parts.map(({ tensor: t, stage: from }): OnnxValue => {
+          g.addInput(t.name, t.dims);
+          inputs.push({ name: t.name, dims: t.dims, role: { kind: 'carried', from: { stage: from, output: t.name } } });
+          fromStage.set(t.name, { tensor: t, stage: from });
+          return { name: t.name, dims: [...t.dims] };
+        });
+        if (values.length === 1) return values[0]!;
+        const dims = [...values[0]!.dims];
+        dims[1] = values.reduce((a, v) => a + (v.dims[1] as number), 0);
+        return { name: '', dims, parts: values };
       });
       let previousLogits: OnnxValue | undefined;
       if (prev.logits) {
@@ -93,14 +109,29 @@ export function buildStageGraphs(model: MultiExitModel, producerVersion: string)
     outputs.push({ name: logits.name, dims: logits.dims, role: { kind: 'logits', exit: stage } });
     if (k < K - 1) {
       const first = nScales - out.state.scales.length;
-      const next: Carried = { tensors: [], scales: [] };
+      const next: Carried = { scales: [] };
       out.state.scales.forEach((v, j) => {
-        const named = ops.named(v, tensorNames.carried(stage, first + j));
-        g.addOutput(named.name, named.dims);
-        const t: GraphTensor = { name: named.name, dims: named.dims, role: { kind: 'carried-out' } };
-        outputs.push(t);
-        next.tensors.push(t);
-        next.scales.push(first + j);
+        const scale = first + j;
+        // Parts carried in stay where they came from; runs of parts made here leave as one tensor.
+        const groups: Array<CarriedPart | OnnxValue[]> = [];
+        for (const part of v.parts ?? [v]) {
+          const inherited = !part.deferred && !part.parts ? fromStage.get(part.name) : undefined;
+          const last = groups[groups.length - 1];
+          if (inherited) groups.push(inherited);
+          else if (Array.isArray(last)) last.push(part);
+          else groups.push([part]);
+        }
+        next.scales.push(
+          groups.map((group, i) => {
+            if (!Array.isArray(group)) return group;
+            const value = group.length === 1 ? group[0]! : ops.concat(group);
+            const named = ops.named(value, groups.length === 1 ? tensorNames.carried(stage, scale) : tensorNames.carriedPart(stage, scale, i));
+            g.addOutput(named.name, named.dims);
+            const t: GraphTensor = { name: named.name, dims: named.dims, role: { kind: 'carried-out' } };
+            outputs.push(t);
+            return { tensor: t, stage };
+          }),
+        );
       });
       if (out.state.previousLogits) next.logits = outputs[0];
       carried = next;

@@ -169,12 +169,16 @@ export class OnnxOps implements GraphOps<OnnxValue> {
   }
 
   /**
-   * Gives a value a chosen name (graph inputs and outputs have fixed names): an Identity node,
-   * or a rename of the producing node's output when it is fresh.
+   * Gives a value a chosen name (graph inputs and outputs have fixed names): a rename of the
+   * producing node's output when there is one, else (a graph input) an Identity node.
    */
   named(x: OnnxValue, name: string): OnnxValue {
     const input = this.input(x);
     if (input === name) return { name, dims: x.dims };
+    if (this.g.renameNodeOutput(input, name)) {
+      x.name = name;
+      return { name, dims: x.dims };
+    }
     this.g.addNode('Identity', name, [input], [name]);
     return { name, dims: x.dims };
   }

@@ -42,8 +42,28 @@ export class OnnxGraphBuilder {
   private readonly inputs: object[] = [];
   private readonly outputs: object[] = [];
   private readonly names = new Set<string>();
+  /** Renamed node outputs: old name → new name, applied to inputs of nodes added later. */
+  private readonly aliases = new Map<string, string>();
 
   constructor(readonly graphName: string) {}
+
+  /**
+   * Renames the output `from` of a node already added (and every use of it) to `to`, so a graph
+   * output can take a fixed name without an Identity node (which would copy the tensor).
+   * @returns false, changing nothing, when no node produces `from` (a graph input or an
+   *   initialiser) or `to` is taken.
+   */
+  renameNodeOutput(from: string, to: string): boolean {
+    const producer = this.nodes.find((n) => n.output.includes(from));
+    if (!producer || this.names.has(to)) return false;
+    for (const n of this.nodes) {
+      n.input = n.input.map((x) => (x === from ? to : x));
+      n.output = n.output.map((x) => (x === from ? to : x));
+    }
+    this.names.add(to);
+    this.aliases.set(from, to);
+    return true;
+  }
 
   /** Reserves a tensor name, suffixing it when taken, so every value has a unique name. */
   uniqueName(base: string): string {
@@ -84,7 +104,7 @@ export class OnnxGraphBuilder {
 
   /** Adds a node; its output names must be unique (use {@link uniqueName}). */
   addNode(opType: string, name: string, input: string[], output: string[], attrs: Record<string, AttributeValue> = {}): void {
-    this.nodes.push({ opType, name, input, output, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
+    this.nodes.push({ opType, name, input: input.map((x) => this.aliases.get(x) ?? x), output, attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)) });
   }
 
   /** Encodes the graph as an ONNX model. */

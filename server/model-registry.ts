@@ -4,7 +4,7 @@
  * the default (`POST /v1/classify`).
  */
 import type { Manifest } from '../manifest/index.js';
-import { AdaptiveModel } from '../runtime/node/index.js';
+import { AdaptiveModel, type NodeExecutionProvider } from '../runtime/node/index.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 
 export interface ServedModel {
@@ -17,6 +17,8 @@ export interface ServedModel {
 export interface RegistryOptions extends Omit<BatcherOptions, 'onBatch'> {
   /** Intra-op threads per stage session. @defaultValue 1 */
   threads?: number;
+  /** onnxruntime-node execution provider (falls back to the CPU with a warning). @defaultValue 'cpu' */
+  executionProvider?: NodeExecutionProvider;
   onBatch?: (model: string, size: number, ms: number) => void;
 }
 
@@ -38,7 +40,7 @@ export class ModelRegistry {
     const served: ServedModel[] = [];
     try {
       for (const dir of dirs) {
-        const model = await AdaptiveModel.load(dir, { intraOpThreads: options.threads ?? 1 });
+        const model = await AdaptiveModel.load(dir, { intraOpThreads: options.threads ?? 1, executionProvider: options.executionProvider ?? 'cpu' });
         const id = model.manifest.model.id;
         if (served.some((s) => s.id === id)) {
           await model.close();
@@ -75,6 +77,7 @@ export function modelSummary(m: ServedModel, isDefault: boolean) {
     version: man.model.version,
     description: man.model.description ?? null,
     default: isDefault,
+    executionProvider: m.model.executionProvider,
     dataset: man.provenance.dataset,
     classNames: man.classNames,
     input: { dims: man.input.dims, layout: man.input.layout },

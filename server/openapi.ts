@@ -78,13 +78,14 @@ const schemas = {
   },
   ModelSummary: {
     type: 'object',
-    required: ['id', 'version', 'description', 'default', 'dataset', 'classNames', 'input', 'preprocessing', 'stages', 'fullMflops', 'perExitTestAccuracy', 'exitPolicy', 'calibration'],
+    required: ['id', 'version', 'description', 'default', 'executionProvider', 'dataset', 'classNames', 'input', 'preprocessing', 'stages', 'fullMflops', 'perExitTestAccuracy', 'exitPolicy', 'calibration'],
     additionalProperties: false,
     properties: {
       id: string,
       version: string,
       description: { type: ['string', 'null'] },
       default: { type: 'boolean' },
+      executionProvider: { ...string, description: 'Where the stages run (cpu after a fallback).' },
       dataset: string,
       classNames: { type: 'array', items: string },
       input: { type: 'object', required: ['dims', 'layout'], properties: { dims: { type: 'array', items: { type: ['integer', 'string'] } }, layout: string } },

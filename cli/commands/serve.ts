@@ -4,6 +4,7 @@
  * bundled model; SIGTERM/SIGINT shut it down gracefully.
  */
 import { Command } from 'commander';
+import { NODE_EXECUTION_PROVIDERS } from '../../runtime/node/index.js';
 import { DEFAULT_MODEL_DIR, startServer } from '../../server/index.js';
 import { choiceFlag, intFlag } from '../parse-flags.js';
 
@@ -16,6 +17,7 @@ export function serveCommand(): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', intFlag('--port', 0, 65535), 8080)
     .option('--threads <n>', 'intra-op threads per stage session', intFlag('--threads', 1, 256), 1)
+    .option('--execution-provider <ep>', `onnxruntime-node provider: ${NODE_EXECUTION_PROVIDERS.join(' | ')} (falls back to cpu with a warning)`, choiceFlag('--execution-provider', NODE_EXECUTION_PROVIDERS), 'cpu')
     .option('--max-batch <n>', 'most samples per engine batch', intFlag('--max-batch', 1, 4096), 64)
     .option('--max-wait-ms <ms>', 'longest a request waits for others to join its batch', intFlag('--max-wait-ms', 0, 10_000), 2)
     .option('--max-queue <n>', 'most samples waiting per model (more: 503)', intFlag('--max-queue', 1, 1_000_000), 1024)
@@ -23,7 +25,7 @@ export function serveCommand(): Command {
     .option('--max-images <n>', 'most images in one multipart request', intFlag('--max-images', 1, 4096), 64)
     .option('--timeout-ms <ms>', 'longest a classify request may take (more: 504)', intFlag('--timeout-ms', 1, 3_600_000), 30_000)
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, choiceFlag('--log-level', LEVELS), 'info')
-    .action(async (opts: { model?: string[]; host: string; port: number; threads: number; maxBatch: number; maxWaitMs: number; maxQueue: number; maxBodyBytes: number; maxImages: number; timeoutMs: number; logLevel: string }) => {
+    .action(async (opts: { model?: string[]; host: string; port: number; threads: number; executionProvider: (typeof NODE_EXECUTION_PROVIDERS)[number]; maxBatch: number; maxWaitMs: number; maxQueue: number; maxBodyBytes: number; maxImages: number; timeoutMs: number; logLevel: string }) => {
       const running = await startServer({ ...opts, models: opts.model ?? [DEFAULT_MODEL_DIR] });
       process.stderr.write(`serving ${running.registry.all.map((m) => m.id).join(', ')} at ${running.url} (demo: ${running.url}/demo)\n`);
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {

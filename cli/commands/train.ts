@@ -83,6 +83,7 @@ export function trainCommand(): Command {
     .option('--no-eval-every-epoch', 'evaluate on the test set only after the last epoch')
     .option('--backend <name>', `${TRAINING_BACKENDS.join(' | ')}`, choiceFlag('--backend', TRAINING_BACKENDS))
     .option('--threads <n>', 'WASM threads (default: all cores)', intFlag('--threads'))
+    .option('--checkpoint-every <seconds>', 'seconds between checkpoints inside an epoch (0: at epoch ends only; default 300)', numberFlag('--checkpoint-every', 0))
     .option('--no-progress', 'no progress bar');
   addModelFlags(cmd);
   cmd.action(async (opts: Record<string, unknown> & ModelFlagValues) => {
@@ -105,7 +106,7 @@ export function trainCommand(): Command {
       }
     }
     await selectTrainingBackend({ backend: opts.backend as string | undefined, threads: opts.threads as number | undefined, log });
-    const result = await trainRun(runDir, config, { log, progress: opts.progress !== false });
+    const result = await trainRun(runDir, config, { log, progress: opts.progress !== false, checkpointEverySeconds: opts.checkpointEvery as number | undefined });
     process.stdout.write(
       `${JSON.stringify({ run: result.runDir, testTop1: result.testTop1.map((a) => Number(a.toFixed(2))), mflops: result.mflops.map((m) => Number(m.toFixed(2))), seconds: Math.round(result.seconds) })}\n`,
     );

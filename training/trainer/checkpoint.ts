@@ -1,8 +1,9 @@
 /**
  * @module training/trainer/checkpoint
- * Per-epoch checkpoints: model weights, optimiser momentum, RNG state and epoch, written as a
- * new directory and swapped in by rename, so a crash at any moment leaves the previous
- * checkpoint intact.
+ * Checkpoints at the end of every epoch and every few minutes inside one: model weights,
+ * optimiser momentum, RNG state, position and the epoch's running statistics, written as a new
+ * directory and swapped in by rename, so a crash at any moment leaves the previous checkpoint
+ * intact.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -17,12 +18,26 @@ import type { Sgd } from '../optim/sgd.js';
 const STATE_FILE = 'state.json';
 const OPTIMIZER_FILE = 'optimizer.bin';
 
+/** The running statistics of an epoch interrupted by a mid-epoch checkpoint. */
+const PartialEpochSchema = z.object({
+  seen: z.number().int().nonnegative(),
+  correct: z.number().nonnegative(),
+  lossSum: z.number(),
+  perExitSum: z.array(z.number()),
+  seconds: z.number().nonnegative(),
+});
+export type PartialEpoch = z.infer<typeof PartialEpochSchema>;
+
 const StateSchema = z.object({
   /** Epochs completed. */
   epoch: z.number().int().nonnegative(),
+  /** Batches of epoch `epoch` (0-based: the one in progress) already trained; 0 at an epoch boundary. */
+  batch: z.number().int().nonnegative().default(0),
   /** Optimisation steps taken. */
   step: z.number().int().nonnegative(),
+  /** RNG state: after the last epoch when `batch` is 0, else from before the interrupted epoch's draws. */
   rng: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
+  partial: PartialEpochSchema.optional(),
   optimizer: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
 });
 export type CheckpointState = z.infer<typeof StateSchema>;
@@ -41,7 +56,7 @@ export async function saveCheckpoint(
   dir: string,
   model: MultiExitModel,
   sgd: Sgd,
-  state: { epoch: number; step: number; rng: RngState },
+  state: { epoch: number; batch?: number; step: number; rng: RngState; partial?: PartialEpoch },
 ): Promise<void> {
   await mkdir(dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${randomBytes(4).toString('hex')}`;

@@ -13,7 +13,7 @@ import { saveModel } from '../models/weights.js';
 import { planObjective, type ObjectiveOptions } from '../objective.js';
 import { Sgd } from '../optim/sgd.js';
 import { trainStep } from '../train-step.js';
-import { findCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { findCheckpoint, loadCheckpoint, saveCheckpoint, type PartialEpoch } from './checkpoint.js';
 import { collectExitLogits, exitAccuracies } from './exit-outputs.js';
 import { learningRate } from './lr-schedule.js';
 import { epochProgress } from './progress.js';
@@ -56,6 +56,10 @@ export interface StageSpec {
   progress: boolean;
   /** Called after each epoch's checkpoint (tests use it to interrupt a run). */
   onEpochEnd?: (record: EpochRecord) => void;
+  /** Seconds between checkpoints inside an epoch (0: epoch ends only). @defaultValue 300 */
+  checkpointEverySeconds?: number;
+  /** Called after each mid-epoch checkpoint with the batches done (tests use it to interrupt a run). */
+  onCheckpoint?: (epoch: number, batch: number) => void;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -100,19 +104,29 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
   const rng = new SeededRng(spec.seed);
   const logPath = join(spec.dir, STAGE_LOG);
   let startEpoch = 0;
+  let startBatch = 0;
+  let partial: PartialEpoch | undefined;
   let step = 0;
   const ckpt = await findCheckpoint(join(spec.dir, CHECKPOINT));
   if (ckpt) {
     const state = await loadCheckpoint(ckpt, model, sgd);
     startEpoch = state.epoch;
+    startBatch = state.batch;
+    partial = state.partial;
     step = state.step;
     rng.setState(state.rng);
     await trimLog(logPath, startEpoch);
-    spec.log(`${spec.name}: resuming after epoch ${startEpoch} of ${spec.epochs} (step ${step})`);
+    spec.log(`${spec.name}: resuming ${startBatch > 0 ? `epoch ${startEpoch + 1} at batch ${startBatch}` : `after epoch ${startEpoch}`} of ${spec.epochs} (step ${step})`);
   }
+  const everyMs = (spec.checkpointEverySeconds ?? 300) * 1000;
   const records: EpochRecord[] = [];
   try {
     for (let epoch = startEpoch; epoch < spec.epochs; epoch++) {
+      // The state before this epoch's draws: a mid-epoch checkpoint stores it, and resuming
+      // replays the same draws, skipping the batches already trained.
+      const epochRng = rng.getState();
+      const first = epoch === startEpoch ? startBatch : 0;
+      const resumed = epoch === startEpoch ? partial : undefined;
       const batches = epochBatches(spec.train, {
         batchSize: config.batchSize,
         normalization: spec.normalization,
@@ -120,16 +134,18 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
         shuffle: true,
         augment: config.augment,
         rng,
+        startBatch: first,
       });
-      const total = batches.batchCount;
+      const total = first + batches.batchCount;
       const bar = epochProgress(`${spec.name} ${epoch + 1}/${spec.epochs}`, total, spec.progress);
-      const started = performance.now();
-      let seen = 0;
-      let correct = 0;
-      let lossSum = 0;
-      const perExitSum = new Array<number>(model.numExits).fill(0);
+      const started = performance.now() - (resumed?.seconds ?? 0) * 1000;
+      let seen = resumed?.seen ?? 0;
+      let correct = resumed?.correct ?? 0;
+      let lossSum = resumed?.lossSum ?? 0;
+      const perExitSum = resumed?.perExitSum.slice() ?? new Array<number>(model.numExits).fill(0);
       let lr = 0;
-      let i = 0;
+      let i = first;
+      let lastCheckpoint = performance.now();
       for (const batch of batches) {
         lr = learningRate({ schedule: config.schedule, baseLr: config.lr, epochs: spec.epochs, stepsPerEpoch: total }, epoch, i);
         const x = tf.tensor4d(batch.images, batch.shape);
@@ -148,6 +164,11 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
         r.perExitLoss.forEach((v, k) => (perExitSum[k]! += v * batch.size));
         const secs = (performance.now() - started) / 1000;
         bar.update(i, { loss: lossSum / seen, acc: (100 * correct) / seen, ips: seen / secs });
+        if (everyMs > 0 && i < total && performance.now() - lastCheckpoint >= everyMs) {
+          await saveCheckpoint(join(spec.dir, CHECKPOINT), model, sgd, { epoch, batch: i, step, rng: epochRng, partial: { seen, correct, lossSum, perExitSum: perExitSum.slice(), seconds: secs } });
+          lastCheckpoint = performance.now();
+          spec.onCheckpoint?.(epoch, i);
+        }
         // Steps are synchronous: yield so timers (the progress bar's redraw without a terminal,
         // signal handlers) get their turn.
         await new Promise((resolve) => setImmediate(resolve));

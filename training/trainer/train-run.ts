@@ -31,6 +31,8 @@ export interface TrainRunOptions {
   log?: (line: string) => void;
   progress?: boolean;
   onEpochEnd?: (record: EpochRecord) => void;
+  /** Seconds between checkpoints inside an epoch (0: epoch ends only). @defaultValue 300 */
+  checkpointEverySeconds?: number;
 }
 
 export interface TrainRunResult {
@@ -106,6 +108,7 @@ export async function trainRun(runDir: string, config: TrainConfig | undefined, 
     log,
     progress: options.progress ?? false,
     onEpochEnd: options.onEpochEnd,
+    checkpointEverySeconds: options.checkpointEverySeconds,
   };
   const kd = { temperature: cfg.temperature, gamma: cfg.gamma, reduction: cfg.kdReduction };
 

@@ -3,6 +3,7 @@
  * `--resume` ends with exactly the weights of an uninterrupted run with the same seed.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,5 +76,29 @@ describe.skipIf(!HAVE_DATA)('resume after SIGKILL', () => {
     const logB = (await readFile(join(killed, 'stage1', 'log.jsonl'), 'utf8')).trim().split('\n');
     expect(logB.map((l) => (JSON.parse(l) as { epoch: number }).epoch)).toEqual([1, 2, 3]);
     expect(logB.map((l) => (JSON.parse(l) as { loss: number }).loss)).toEqual(logA.map((l) => (JSON.parse(l) as { loss: number }).loss));
+
+    // A mid-epoch checkpoint: killed after one, resumed at that batch, still bit for bit.
+    const mid = join(root, 'mid');
+    let batch = 0;
+    await run([...ARGS, '--out', mid, '--checkpoint-every', '0.05'], (kill) => {
+      const state = join(mid, 'stage1', 'checkpoint', 'state.json');
+      const timer = setInterval(() => {
+        if (!existsSync(state)) return;
+        try {
+          batch = (JSON.parse(readFileSync(state, 'utf8')) as { batch?: number }).batch ?? 0;
+        } catch {
+          return; // mid-swap
+        }
+        if (batch > 0) {
+          clearInterval(timer);
+          kill();
+        }
+      }, 20);
+    });
+    expect(batch).toBeGreaterThan(0);
+    await run(['train', '--resume', mid, '--backend', 'wasm', '--threads', '1', '--no-progress']);
+    expect((await readFile(join(mid, 'model', 'weights.bin'))).equals(a)).toBe(true);
+    const logC = (await readFile(join(mid, 'stage1', 'log.jsonl'), 'utf8')).trim().split('\n');
+    expect(logC.map((l) => (JSON.parse(l) as { loss: number }).loss)).toEqual(logA.map((l) => (JSON.parse(l) as { loss: number }).loss));
   });
 });

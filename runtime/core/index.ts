@@ -23,3 +23,4 @@ export { AdaptiveModelBase, type CalibrateOptions, type CalibrationResult, type 
 export { writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
 export { BudgetError, InputError, ModelLoadError } from './errors.js';
 export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Int64CoreTensor } from './tensor.js';
+export { readManifestWith, urlFileReader, type ModelFileReader } from './model-files.js';

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest } from '../../manifest/index.js';
-import { AdaptiveModelBase, EarlyExitEngine, type StageBackend } from '../core/index.js';
+import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type StageBackend } from '../core/index.js';
 import { createNodeBackend, type NodeBackendOptions, type NodeExecutionProvider } from './backend.js';
 import { decodeNodeImage, type NodeImage } from './decode-image.js';
 
@@ -26,6 +26,7 @@ export interface AdaptiveModelOptions extends NodeBackendOptions {
  * await model.close();
  */
 export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
+  /** The directory or base URL the model was loaded from. */
   readonly dir: string;
   /** The execution provider the stages run on ('cpu' after a fallback), or 'custom' for a given backend. */
   readonly executionProvider: NodeExecutionProvider | 'custom';
@@ -37,14 +38,17 @@ export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
   }
 
   /**
-   * Loads a model directory written by `adaptive-exit export`.
+   * Loads a model directory written by `adaptive-exit export`, or the same files published at a
+   * base URL (`https://host/models/x/`).
    * @throws ManifestError for an invalid manifest; ModelLoadError naming the file for a missing,
    *   corrupt (SHA-256 mismatch) or unloadable stage graph.
    */
-  static async load(dir: string, options: AdaptiveModelOptions = {}): Promise<AdaptiveModel> {
-    const manifest = await readManifest(dir);
+  static async load(dirOrUrl: string, options: AdaptiveModelOptions = {}): Promise<AdaptiveModel> {
+    const remote = /^https?:\/\//i.test(dirOrUrl);
+    const read = remote ? urlFileReader(dirOrUrl) : (file: string) => readFile(join(dirOrUrl, file));
+    const manifest = remote ? await readManifestWith(read, dirOrUrl) : await readManifest(dirOrUrl);
     const node = options.backend ? undefined : createNodeBackend(options);
-    const engine = await EarlyExitEngine.load({ manifest, readFile: (file) => readFile(join(dir, file)) }, options.backend ?? node!, { verify: options.verify ?? true });
-    return new AdaptiveModel(dir, engine, node ? node.activeProvider : 'custom');
+    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? node!, { verify: options.verify ?? true });
+    return new AdaptiveModel(dirOrUrl, engine, node ? node.activeProvider : 'custom');
   }
 }

@@ -190,6 +190,19 @@ describe.skipIf(!HAVE_DATA)('server: routes', () => {
   });
 });
 
+describe.skipIf(!HAVE_DATA)('runtime/node from a URL', () => {
+  it('loads the model the server publishes for the demo and classifies like the local copy', async () => {
+    const remote = await AdaptiveModel.load(`${srv.url}/demo/model/`);
+    try {
+      expect(remote.manifest.model.id).toBe(fixtureId);
+      expect(summary(await remote.classify(pngs))).toEqual(summary(await reference.classify(pngs)));
+    } finally {
+      await remote.close();
+    }
+    await expect(AdaptiveModel.load(`${srv.url}/demo/nothing-here/`)).rejects.toThrow(/manifest\.json: HTTP 404/);
+  });
+});
+
 describe.skipIf(!HAVE_DATA)('server: overload, timeouts and shutdown', () => {
   it('503 with Retry-After when the queue is full, 504 past the time limit, and still serving after', async () => {
     const small = await startServer({ ...quiet, models: [modelDir], maxQueue: 2, maxWaitMs: 100, timeoutMs: 60_000 });

@@ -10,6 +10,12 @@ import { InputError, type Pixels } from '../core/index.js';
 /** An image the Node runtime accepts. */
 export type NodeImage = Uint8Array | string | Pixels;
 
+/**
+ * The most pixels an input image may have (50 megapixels). Why: a small compressed file can
+ * describe a huge image, and decoding it before resizing would take gigabytes.
+ */
+export const MAX_INPUT_PIXELS = 50_000_000;
+
 /** sharp's kernel for each manifest resize mode. */
 const KERNELS = { nearest: 'nearest', bilinear: 'linear', bicubic: 'cubic', lanczos3: 'lanczos3' } as const;
 
@@ -28,13 +34,13 @@ export async function decodeNodeImage(image: NodeImage, manifest: Manifest, what
   try {
     if (typeof image === 'string' || image instanceof Uint8Array) {
       if (typeof image !== 'string' && image.length === 0) throw new InputError(`${what}: empty image (0 bytes).`);
-      pipeline = sharp(image, { failOn: 'error' });
+      pipeline = sharp(image, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS });
     } else if (isPixels(image)) {
       const { width, height, channels, data } = image;
       if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || ![1, 2, 3, 4].includes(channels) || data.length !== width * height * channels) {
         throw new InputError(`${what}: raw pixels need width × height × channels (1–4) bytes; got ${width}×${height}×${channels} and ${data?.length} bytes.`);
       }
-      pipeline = sharp(data, { raw: { width, height, channels } });
+      pipeline = sharp(data, { raw: { width, height, channels }, limitInputPixels: MAX_INPUT_PIXELS });
     } else {
       throw new InputError(`${what}: expected encoded image bytes (Uint8Array/Buffer), a file path, or raw pixels { data, width, height, channels }; got ${Object.prototype.toString.call(image)}.`);
     }

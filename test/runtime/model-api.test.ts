@@ -76,6 +76,10 @@ describe.skipIf(!HAVE_DATA)('runtime: the embedded API', () => {
     await expect(model.classify([images.data.subarray(0, 10) as never])).rejects.toThrow(InputError);
     await expect(model.classify(42 as never)).rejects.toThrow(/image: expected encoded image bytes/);
     await expect(model.classify({ data: new Uint8Array(5), width: 2, height: 2, channels: 1 })).rejects.toThrow(/raw pixels need width × height × channels/);
+    // A decompression bomb: a few kilobytes of PNG describing 60 megapixels.
+    const bomb = await sharp({ create: { width: 10_000, height: 6_000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png({ compressionLevel: 9 }).toBuffer();
+    expect(bomb.length).toBeLessThan(1_000_000);
+    await expect(model.classify(bomb)).rejects.toThrow(/image: cannot decode the image: .*pixel limit/);
     // The model stays usable.
     expect(await model.classify(images)).toHaveLength(N);
   });

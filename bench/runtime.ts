@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readManifest } from '../manifest/index.js';
 import { AdaptiveModel, type Budget } from '../runtime/node/index.js';
+import { createOrtSession } from '../runtime/node/native-session.js';
 import { CIFAR10_NORMALIZATION, FASHION_MNIST_NORMALIZATION, readCifar10, readFashionMnist } from '../training/data/index.js';
 import { DEFAULT_CIFAR10_DIR } from '../training/trainer/index.js';
 import { PEER_UNAVAILABLE, peerFlags, runPeer, type PeerConfig } from './torch-peer.js';
@@ -124,9 +125,11 @@ for (const batch of [1, 64] as const) {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
+    executionMode: 'sequential',
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
-  const full = await ort.InferenceSession.create(readFileSync(fullFile), sessionOptions);
+  // The same native session runner as the stages, so only the early exit differs.
+  const full = await createOrtSession(readFileSync(fullFile), sessionOptions);
   const model = await AdaptiveModel.load(modelDir, { intraOpThreads: threads });
   interface Mode {
     mode: string;

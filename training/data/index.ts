@@ -10,7 +10,7 @@ export { CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES } from './clas
 export {
   CIFAR_IMAGE_SIZE, CIFAR10_LAYOUT, CIFAR100_LAYOUT, cifarRecordBytes, decodeCifarRecords, encodeCifarRecords, type CifarLabelLayout,
 } from './cifar-format.js';
-export { CIFAR10_FILES, CIFAR100_FILES, readCifar10, readCifar100, type ReadCifarOptions } from './read-cifar.js';
+export { CIFAR10_FILES, CIFAR100_FILES, DEFAULT_CIFAR10_DIR, readCifar10, readCifar100, type ReadCifarOptions } from './read-cifar.js';
 export { decodeIdx, encodeIdx, type IdxArray } from './idx-format.js';
 export { FASHION_MNIST_DIR, FASHION_MNIST_FILES, readFashionMnist, type ReadFashionMnistOptions } from './read-fashion-mnist.js';
 export { IMAGE_EXTENSIONS, IMAGE_FITS, readImageFolder, type ImageFit, type ReadImageFolderOptions } from './read-image-folder.js';

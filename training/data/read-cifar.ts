@@ -3,6 +3,7 @@
  * Reads CIFAR-10 and CIFAR-100 from their binary distributions (a directory of `.bin` or `.bin.gz` files).
  */
 import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CIFAR100_LAYOUT, CIFAR10_LAYOUT, decodeCifarRecords, type CifarLabelLayout } from './cifar-format.js';
 import { CIFAR100_CLASSES, CIFAR10_CLASSES } from './class-names.js';
@@ -11,6 +12,9 @@ import { DataFormatError } from './errors.js';
 import { readFirstDataFile } from './read-bytes.js';
 
 /** The files of each split of CIFAR-10's binary version, in the order their records are joined. */
+/** Where `adaptive-exit data cifar10` writes CIFAR-10 by default (outside the repository: datasets are never committed). */
+export const DEFAULT_CIFAR10_DIR = join(homedir(), '.cache', 'adaptive-exit', 'cifar-10-batches-bin');
+
 export const CIFAR10_FILES: Readonly<Record<DataSplit, readonly string[]>> = Object.freeze({
   train: Object.freeze(['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin']),
   test: Object.freeze(['test_batch.bin']),

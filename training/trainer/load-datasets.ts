@@ -3,11 +3,11 @@
  * The train and test sets of a run, read into uint8 memory, with their normalisation.
  */
 import { join } from 'node:path';
-import { homedir } from 'node:os';
 import {
   CIFAR10_NORMALIZATION,
   CIFAR100_NORMALIZATION,
   computeNormalization,
+  DEFAULT_CIFAR10_DIR,
   FASHION_MNIST_DIR,
   FASHION_MNIST_NORMALIZATION,
   readCifar10,
@@ -26,9 +26,6 @@ export interface RunData {
   /** Where the data was read from. */
   dir: string;
 }
-
-/** Where `adaptive-exit data cifar10` writes by default. */
-export const DEFAULT_CIFAR10_DIR = join(homedir(), '.cache', 'adaptive-exit', 'cifar-10-batches-bin');
 
 /** Reads a run's datasets (throws DataFormatError naming the file on bad data). */
 export async function loadRunData(config: Pick<TrainConfig, 'dataset' | 'data' | 'model'>): Promise<RunData> {

@@ -3,7 +3,7 @@
  * Accumulates an ONNX graph (nodes, float32 initialisers as little-endian raw data, inputs and
  * outputs with a symbolic batch dimension) and encodes it as a ModelProto.
  */
-import { ATTRIBUTE_TYPE, modelProtoType, ONNX_DTYPE } from './onnx-proto.js';
+import { ATTRIBUTE_TYPE, modelProtoType, ONNX_DTYPE } from '../../onnx/index.js';
 
 /** A dimension: a size, or a symbolic name such as `batch`. */
 export type Dim = number | string;

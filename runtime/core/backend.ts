@@ -19,4 +19,11 @@ export interface StageSession {
 export interface StageBackend {
   /** @param stage the manifest's entry for this graph (index, inputs and outputs with their roles). */
   createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession>;
+  /**
+   * Loads the fused early-exit graph (see runtime/core/fuse-stages.ts: one call runs every stage
+   * and makes the exit decisions in the graph). Optional: a backend without it, or one whose
+   * provider cannot run the graph's control flow well (WebGPU), leaves the engine staged.
+   * @returns null when the backend's provider should not run fused graphs.
+   */
+  createFusedSession?(bytes: Uint8Array): Promise<StageSession | null>;
 }

@@ -14,6 +14,8 @@ import type { StageBackend, StageSession } from './backend.js';
 import { resolveBudgets, type Budget, type ResolvedBudget } from './budget.js';
 import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/confidence.js';
 import { InputError, ModelLoadError } from './errors.js';
+import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
+import { FUSED_CAPS, FUSED_THRESHOLDS, fuseStageGraphs, type FusedGraph } from './fuse-stages.js';
 import { isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor } from './tensor.js';
 
 /** Where the engine gets its model from. */
@@ -27,6 +29,13 @@ export interface EngineSource {
 export interface EngineLoadOptions {
   /** Check each stage file's SHA-256 against the manifest. @defaultValue true */
   verify?: boolean;
+  /**
+   * Let `classify` run the fused early-exit graph, composed at load from the stage graphs, where
+   * the backend offers it: one session call per batch instead of one per stage, with the same
+   * exit decisions (see ./fuse-stages.ts). Calls with a deadline, and `stream`, always run stage
+   * by stage. @defaultValue true
+   */
+  fused?: boolean;
 }
 
 /** Options of {@link EarlyExitEngine.classify} and {@link EarlyExitEngine.stream}. */
@@ -56,7 +65,11 @@ export interface ClassifyResult {
   exit: number;
   /** Cumulative MFLOPs per sample of stages 1..exit. */
   mflops: number;
-  /** Wall time (ms) of each stage this sample ran through (the whole stage call, shared by its rows). */
+  /**
+   * Wall time (ms) of each stage call this sample ran through (the whole call, shared by its
+   * rows): one entry per stage when run stage by stage; one entry, the fused graph's call, when
+   * the batch ran fused (see {@link EarlyExitEngine.execution}).
+   */
   stageMs: number[];
 }
 
@@ -90,10 +103,12 @@ export interface EngineStats {
   samples: number;
   /** Carried tensors read back from the backend's device to drop rows (WebGPU); 0 on CPU backends. */
   deviceDownloads: number;
+  /** Classify calls that ran the fused graph (their rows are counted in rowsPerStage too). */
+  fusedCalls: number;
 }
 
-const IMAGE_KEY = 'image:';
-const key = (stage: number, output: string) => `${stage}:${output}`;
+/** How `classify` runs: one session call per stage, or one call of the fused graph per batch. */
+export type Execution = 'staged' | 'fused';
 
 /** SHA-256 of `bytes` as lowercase hex, with WebCrypto. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -115,14 +130,7 @@ interface StagePlan {
 }
 
 function plan(manifest: Manifest): StagePlan[] {
-  const lastUse = new Map<string, number>();
-  for (const s of manifest.stages) {
-    for (const input of s.inputs) {
-      const r = input.role;
-      if (r.kind === 'image') lastUse.set(IMAGE_KEY, s.index);
-      else if (r.kind === 'carried' || r.kind === 'previous-logits') lastUse.set(key(r.from.stage, r.from.output), s.index);
-    }
-  }
+  const lastUse = lastUses(manifest);
   return manifest.stages.map((stage) => {
     const logits = stage.outputs.find((o) => o.role.kind === 'logits');
     if (!logits) throw new ModelLoadError(`stages[${stage.index - 1}] (${stage.file}): no logits output.`);
@@ -130,7 +138,7 @@ function plan(manifest: Manifest): StagePlan[] {
       stage,
       logitsName: logits.name,
       lastUses: [...lastUse].filter(([, k]) => k === stage.index).map(([name]) => name),
-      keepOutputs: stage.outputs.filter((o) => (lastUse.get(key(stage.index, o.name)) ?? 0) > stage.index).map((o) => o.name),
+      keepOutputs: stage.outputs.filter((o) => (lastUse.get(outputKey(stage.index, o.name)) ?? 0) > stage.index).map((o) => o.name),
     };
   });
 }
@@ -165,12 +173,22 @@ export class EarlyExitEngine {
   /** Per stage: smoothed ms per row and ms per call overhead are not separated; ms per row is enough for deadlines. */
   private readonly msPerRow: number[];
   private released = false;
+  /** The fused graph's session and output names, for the criterion it decides with. */
+  private fused: { session: StageSession; graph: FusedGraph } | null = null;
+  private fusedProblem: string | undefined;
 
-  private constructor(manifest: Manifest, sessions: StageSession[], plans: StagePlan[]) {
+  private constructor(
+    manifest: Manifest,
+    sessions: StageSession[],
+    plans: StagePlan[],
+    private readonly backend: StageBackend,
+    /** The stage graphs' bytes, kept to fuse again for another criterion; null when fusion is off. */
+    private readonly stageBytes: Uint8Array[] | null,
+  ) {
     this.current = manifest;
     this.sessions = sessions.map(serialized);
     this.plans = plans;
-    this.stats = { rowsPerStage: manifest.stages.map(() => 0), callsPerStage: manifest.stages.map(() => 0), samples: 0, deviceDownloads: 0 };
+    this.stats = { rowsPerStage: manifest.stages.map(() => 0), callsPerStage: manifest.stages.map(() => 0), samples: 0, deviceDownloads: 0, fusedCalls: 0 };
     this.msPerRow = manifest.stages.map(() => 0);
   }
 
@@ -183,6 +201,8 @@ export class EarlyExitEngine {
     const { manifest } = source;
     const plans = plan(manifest);
     const sessions: StageSession[] = [];
+    const fuse = options.fused ?? true;
+    const files: Uint8Array[] = [];
     try {
       for (const stage of manifest.stages) {
         let bytes: Uint8Array;
@@ -197,6 +217,7 @@ export class EarlyExitEngine {
             throw new ModelLoadError(`${stage.file}: SHA-256 mismatch: the manifest expects ${stage.sha256}, the file has ${got} (the file is corrupt or belongs to another export).`);
           }
         }
+        if (fuse) files.push(bytes);
         try {
           sessions.push(await backend.createSession(bytes, stage));
         } catch (e) {
@@ -207,7 +228,42 @@ export class EarlyExitEngine {
       await Promise.all(sessions.map((s) => s.release()));
       throw e;
     }
-    return new EarlyExitEngine(manifest, sessions, plans);
+    const engine = new EarlyExitEngine(manifest, sessions, plans, backend, fuse ? files : null);
+    if (fuse) await engine.loadFused();
+    return engine;
+  }
+
+  /**
+   * Fuses the stage graphs for the current criterion and loads the result; on failure the engine
+   * stays staged and {@link fusedUnavailable} says why.
+   */
+  private async loadFused(): Promise<void> {
+    const old = this.fused;
+    this.fused = null;
+    if (old) await old.session.release();
+    if (!this.stageBytes) return;
+    if (!this.backend.createFusedSession) {
+      this.fusedProblem = 'the backend does not load fused graphs';
+      return;
+    }
+    try {
+      const graph = fuseStageGraphs(this.current, this.stageBytes, this.current.exitPolicy.criterion);
+      const session = await this.backend.createFusedSession(graph.bytes);
+      if (session) this.fused = { session: serialized(session), graph };
+      this.fusedProblem = session ? undefined : 'the execution provider runs stage by stage';
+    } catch (e) {
+      this.fusedProblem = (e as Error).message;
+    }
+  }
+
+  /** How classify calls without a deadline run: 'fused' when the fused graph loaded, else 'staged'. */
+  get execution(): Execution {
+    return this.fused ? 'fused' : 'staged';
+  }
+
+  /** Why classify runs stage by stage although fusion was asked for (undefined when fused or off). */
+  get fusedUnavailable(): string | undefined {
+    return this.fused ? undefined : this.fusedProblem;
   }
 
   /** The manifest, with the exit policy and calibration table in use (see {@link setPolicy}). */
@@ -240,6 +296,7 @@ export class EarlyExitEngine {
     this.stats.callsPerStage.fill(0);
     this.stats.samples = 0;
     this.stats.deviceDownloads = 0;
+    this.stats.fusedCalls = 0;
   }
 
   /**
@@ -249,8 +306,13 @@ export class EarlyExitEngine {
    * @throws BudgetError when a budget cannot be applied (see {@link resolveBudget}).
    */
   async classify(batch: Float32Array, n: number, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+    const { budgets, topK } = this.validate(batch, n, options);
+    if (this.fused && n > 0 && budgets.every((b) => b.deadlineMs === Infinity)) {
+      if (this.fused.graph.criterion !== this.current.exitPolicy.criterion) await this.loadFused();
+      if (this.fused) return this.classifyFused(batch, n, budgets, topK, this.fused);
+    }
     const results: ClassifyResult[] = new Array(n);
-    for await (const event of this.execute(batch, n, options, false)) {
+    for await (const event of this.stages(batch, n, budgets, topK, false)) {
       for (const { index, final: _final, ...result } of event.predictions) results[index] = result;
     }
     return results;
@@ -262,11 +324,12 @@ export class EarlyExitEngine {
    * the computation; the input is checked before the first stage runs.
    */
   stream(batch: Float32Array, n: number, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
-    return this.execute(batch, n, options, true);
+    // Validated here, so bad input throws at the call, not at the first `next()`.
+    const { budgets, topK } = this.validate(batch, n, options);
+    return this.stages(batch, n, budgets, topK, true);
   }
 
-  /** Validates the call, then returns the stage loop (so bad input throws at the call, not at the first `next()`). */
-  private execute(batch: Float32Array, n: number, options: ClassifyOptions, everyExit: boolean): AsyncGenerator<StageEvent, void, undefined> {
+  private validate(batch: Float32Array, n: number, options: ClassifyOptions): { budgets: ResolvedBudget[]; topK: number } {
     if (this.released) throw new InputError('classify: the engine was released.');
     const [C, H, W] = this.sampleDims;
     const per = C * H * W;
@@ -278,8 +341,57 @@ export class EarlyExitEngine {
     const N = this.current.classNames.length;
     const topK = options.topK ?? Math.min(5, N);
     if (!Number.isInteger(topK) || topK < 0) throw new InputError(`topK: expected a non-negative integer, got ${topK}.`);
-    const budgets = resolveBudgets(options.budget, n, this.current);
-    return this.stages(batch, n, budgets, topK, everyExit);
+    return { budgets: resolveBudgets(options.budget, n, this.current), topK };
+  }
+
+  /** One call of the fused graph: per-row thresholds and caps in, each exit's leaving rows out. */
+  private async classifyFused(batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, fused: { session: StageSession; graph: FusedGraph }): Promise<ClassifyResult[]> {
+    const manifest = this.current;
+    const K = this.numExits;
+    const N = manifest.classNames.length;
+    const [C, H, W] = this.sampleDims;
+    const thresholds = new Float64Array(n * K);
+    const caps = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      const b = budgets[i]!;
+      for (let k = 0; k < K; k++) thresholds[i * K + k] = b.thresholds[k]!;
+      caps[i] = BigInt(b.lastExit);
+    }
+    const image = manifest.stages[0]!.inputs.find((t) => t.role.kind === 'image')!.name;
+    const t0 = performance.now();
+    const out = await fused.session.run({
+      [image]: { type: 'float32', data: batch, dims: [n, C, H, W] },
+      [FUSED_THRESHOLDS]: { type: 'float64', data: thresholds, dims: [n, K] },
+      [FUSED_CAPS]: { type: 'int64', data: caps, dims: [n] },
+    });
+    const ms = performance.now() - t0;
+    const results: ClassifyResult[] = new Array(n);
+    const leaving: number[] = [];
+    for (let k = 1; k <= K; k++) {
+      const logits = out[fused.graph.logits[k - 1]!];
+      const rows = out[fused.graph.rows[k - 1]!];
+      if (logits?.type !== 'float32' || isDeviceTensor(logits) || rows?.type !== 'int64' || logits.dims[0] !== rows.dims[0]) {
+        throw new ModelLoadError(`fused graph: exit ${k}'s outputs are missing or inconsistent.`);
+      }
+      const probs = softmaxRows(logits.data, N);
+      rows.data.forEach((row, r) => {
+        const i = Number(row);
+        if (!(i >= 0 && i < n) || results[i]) throw new ModelLoadError(`fused graph: exit ${k} returned row ${i}, out of range or already classified.`);
+        results[i] = prediction(logits.data, probs, r * N, k, manifest, topK, [ms]);
+      });
+      leaving.push(rows.data.length);
+    }
+    if (leaving.reduce((a, b) => a + b, 0) !== n) throw new ModelLoadError(`fused graph: ${leaving.reduce((a, b) => a + b, 0)} rows came back for ${n}.`);
+    // Rows reaching stage k: those leaving at k or later.
+    let reaching = 0;
+    for (let k = K; k >= 1; k--) {
+      reaching += leaving[k - 1]!;
+      this.stats.rowsPerStage[k - 1]! += reaching;
+      if (reaching > 0) this.stats.callsPerStage[k - 1]! += 1;
+    }
+    this.stats.samples += n;
+    this.stats.fusedCalls += 1;
+    return results;
   }
 
   private async *stages(batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, everyExit: boolean): AsyncGenerator<StageEvent, void, undefined> {
@@ -314,7 +426,7 @@ export class EarlyExitEngine {
             feeds[input.name] = { type: 'int64', data: BigInt64Array.from({ length: m }, (_, i) => BigInt(i)), dims: [m] };
             continue;
           }
-          const t = store.get(r.kind === 'image' ? IMAGE_KEY : key(r.from.stage, r.from.output));
+          const t = store.get(sourceKey(input)!);
           if (!t) throw new Error(`internal: stage ${k} input "${input.name}" has no source tensor.`);
           feeds[input.name] = t;
         }
@@ -327,13 +439,12 @@ export class EarlyExitEngine {
 
         const logits = this.output(out, p.logitsName, k, m);
         if (isDeviceTensor(logits)) throw new ModelLoadError(`${p.stage.file}: the backend left the logits on its device; the engine reads them on the CPU.`);
-        for (const name of p.keepOutputs) store.set(key(k, name), this.output(out, name, k, m));
+        for (const name of p.keepOutputs) store.set(outputKey(k, name), this.output(out, name, k, m));
         // Outputs no later stage reads (none, by construction) and inputs used for the last time.
         for (const [name, t] of Object.entries(out)) if (t !== logits && !p.keepOutputs.includes(name) && isDeviceTensor(t)) t.dispose();
         for (const name of p.lastUses) drop(name);
 
         const probs = softmaxRows(logits.data, N);
-        const cost = p.stage.cumulativeMflops;
         const decisions = new Uint8Array(m);
         let staying = 0;
         for (let r = 0; r < m; r++) {
@@ -362,19 +473,7 @@ export class EarlyExitEngine {
           if (!final) keep.push(r);
           if (!final && !everyExit) continue;
           const i = active[r]!;
-          const off = r * N;
-          const classIndex = argmaxRow(logits.data, off, N);
-          predictions.push({
-            index: i,
-            final,
-            classIndex,
-            label: classNames[classIndex]!,
-            confidence: rowConfidence(probs, off, N, exitPolicy.criterion),
-            topK: topKEntries(logits.data, probs, off, N, topK, classNames),
-            exit: k,
-            mflops: cost,
-            stageMs: final ? stageMs[i]! : [...stageMs[i]!],
-          });
+          predictions.push({ index: i, final, ...prediction(logits.data, probs, r * N, k, manifest, topK, final ? stageMs[i]! : [...stageMs[i]!]) });
         }
         if (keep.length === 0) this.stats.samples += n;
         // classify() ignores the logits; stream() yields every row that ran, in order.
@@ -411,8 +510,24 @@ export class EarlyExitEngine {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await Promise.all(this.sessions.map((s) => s.release()));
+    await Promise.all([...this.sessions, ...(this.fused ? [this.fused.session] : [])].map((s) => s.release()));
   }
+}
+
+/** One row's result at exit `exit` (1-based) from its logits and probabilities at `off`. */
+function prediction(logits: Float32Array, probs: Float32Array, off: number, exit: number, manifest: Manifest, topK: number, stageMs: number[]): ClassifyResult {
+  const { classNames, exitPolicy } = manifest;
+  const N = classNames.length;
+  const classIndex = argmaxRow(logits, off, N);
+  return {
+    classIndex,
+    label: classNames[classIndex]!,
+    confidence: rowConfidence(probs, off, N, exitPolicy.criterion),
+    topK: topKEntries(logits, probs, off, N, topK, classNames),
+    exit,
+    mflops: manifest.stages[exit - 1]!.cumulativeMflops,
+    stageMs,
+  };
 }
 
 /** Top-k classes ordered by logits (consistent with the argmax prediction), with probabilities. */

@@ -15,6 +15,7 @@ export {
   type EngineLoadOptions,
   type EngineSource,
   type EngineStats,
+  type Execution,
   type ExitPrediction,
   type StageEvent,
   type TopKEntry,
@@ -22,5 +23,5 @@ export {
 export { AdaptiveModelBase, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
 export { writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
 export { BudgetError, InputError, ModelLoadError } from './errors.js';
-export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Int64CoreTensor } from './tensor.js';
+export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
 export { readManifestWith, urlFileReader, type ModelFileReader } from './model-files.js';

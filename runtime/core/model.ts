@@ -9,7 +9,7 @@ import type { ExitCriterion, Manifest } from '../../manifest/index.js';
 import { budgetedBatch, defaultPolicy, type BudgetPoint, type DefaultPolicy } from '../../training/eval/budgeted.js';
 import { exitScores } from '../../training/eval/confidence.js';
 import { manifestPolicy } from '../../training/eval/policy.js';
-import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type StageEvent } from './engine.js';
+import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
 import { InputError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';
 
@@ -76,6 +76,11 @@ export class AdaptiveModelBase<I> {
   }
 
   /** Rows each stage received since load or the last {@link resetStats}. */
+  /** How classify calls without a deadline run ('fused': one call of the fused graph per batch). */
+  get execution(): Execution {
+    return this.engine.execution;
+  }
+
   get stats(): EngineStats {
     return this.engine.stats;
   }

@@ -13,6 +13,13 @@ export interface Float32CoreTensor {
   readonly dims: readonly number[];
 }
 
+/** A float64 tensor (the fused graph's per-row thresholds). */
+export interface Float64CoreTensor {
+  readonly type: 'float64';
+  readonly data: Float64Array;
+  readonly dims: readonly number[];
+}
+
 /** An int64 tensor (row indices). */
 export interface Int64CoreTensor {
   readonly type: 'int64';
@@ -35,7 +42,7 @@ export interface DeviceCoreTensor {
 }
 
 /** Any tensor fed to or returned by a stage session. */
-export type CoreTensor = Float32CoreTensor | Int64CoreTensor | DeviceCoreTensor;
+export type CoreTensor = Float32CoreTensor | Float64CoreTensor | Int64CoreTensor | DeviceCoreTensor;
 
 export function isDeviceTensor(t: CoreTensor): t is DeviceCoreTensor {
   return (t as DeviceCoreTensor).location === 'device';

@@ -7,13 +7,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest } from '../../manifest/index.js';
-import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type StageBackend } from '../core/index.js';
+import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
 import { createNodeBackend, type NodeBackendOptions, type NodeExecutionProvider } from './backend.js';
 import { decodeNodeImage, type NodeImage } from './decode-image.js';
 
-export interface AdaptiveModelOptions extends NodeBackendOptions {
-  /** Check each stage file's SHA-256 against the manifest. @defaultValue true */
-  verify?: boolean;
+export interface AdaptiveModelOptions extends NodeBackendOptions, EngineLoadOptions {
   /** Another backend instead of onnxruntime-node (then the thread and provider options are ignored). */
   backend?: StageBackend;
 }
@@ -48,7 +46,7 @@ export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
     const read = remote ? urlFileReader(dirOrUrl) : (file: string) => readFile(join(dirOrUrl, file));
     const manifest = remote ? await readManifestWith(read, dirOrUrl) : await readManifest(dirOrUrl);
     const node = options.backend ? undefined : createNodeBackend(options);
-    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? node!, { verify: options.verify ?? true });
+    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? node!, { verify: options.verify ?? true, fused: options.fused ?? true });
     return new AdaptiveModel(dirOrUrl, engine, node ? node.activeProvider : 'custom');
   }
 }

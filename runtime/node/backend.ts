@@ -37,6 +37,7 @@ export interface NodeStageBackend extends StageBackend {
 
 function toCore(name: string, t: { type: string; data: unknown; dims: readonly number[] }): CoreTensor {
   if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
+  if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
   if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
   throw new Error(`output "${name}": unsupported element type ${t.type}.`);
 }
@@ -96,6 +97,12 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
           provider = 'cpu';
         }
       }
+      return wrap(await createOrtSession(bytes, sessionOptions('cpu', threads)));
+    },
+    async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
+      // On a GPU provider the fused graph's data-dependent shapes (NonZero, If) would bounce to
+      // the CPU between stages anyway; there the stage-by-stage engine with device tensors is better.
+      if (provider !== 'cpu') return null;
       return wrap(await createOrtSession(bytes, sessionOptions('cpu', threads)));
     },
   };

@@ -3,13 +3,11 @@
  * {@link AdaptiveModel} on onnxruntime-web: the same API as runtime/node's, loading a model from
  * a URL (browser) or a directory (Node).
  */
-import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type ModelFileReader, type StageBackend } from '../core/index.js';
+import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type ModelFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
 import { createWebBackend, type WebBackendOptions } from './backend.js';
 import { decodeWebImage, type WebImage } from './decode-image.js';
 
-export interface WebAdaptiveModelOptions extends WebBackendOptions {
-  /** Check each stage file's SHA-256 against the manifest. @defaultValue true */
-  verify?: boolean;
+export interface WebAdaptiveModelOptions extends WebBackendOptions, EngineLoadOptions {
   /** Another backend instead of onnxruntime-web. */
   backend?: StageBackend;
   /** How to fetch model files. @defaultValue globalThis.fetch */
@@ -47,7 +45,7 @@ export class AdaptiveModel extends AdaptiveModelBase<WebImage> {
     const read = await fileReader(dirOrUrl, options.fetch);
     const manifest = await readManifestWith(read, dirOrUrl);
     const web = options.backend ? undefined : await createWebBackend(options);
-    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? web!, { verify: options.verify ?? true });
+    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? web!, { verify: options.verify ?? true, fused: options.fused ?? true });
     return new AdaptiveModel(dirOrUrl, engine, web ? web.activeProvider : 'custom');
   }
 }

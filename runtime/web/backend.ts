@@ -68,6 +68,7 @@ function toCore(name: string, t: ort.Tensor): CoreTensor {
     return device;
   }
   if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
+  if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
   if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
   throw new Error(`output "${name}": unsupported element type ${t.type}.`);
 }
@@ -106,23 +107,34 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
         logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'],
         ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
       });
-      return {
-        async run(feeds) {
-          const ortFeeds: Record<string, ort.Tensor> = {};
-          for (const [name, t] of Object.entries(feeds)) {
-            if (isDeviceTensor(t)) {
-              const gpu = onDevice.get(t);
-              if (!gpu) throw new Error(`input "${name}": a device tensor from another backend.`);
-              ortFeeds[name] = gpu;
-            } else ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-          }
-          const out = await session.run(ortFeeds);
-          const result: Record<string, CoreTensor> = {};
-          for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
-          return result;
-        },
-        release: () => session.release(),
-      };
+      return stageSession(session);
     },
+    async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
+      // WebGPU keeps carried features on the GPU stage by stage; the fused graph's data-dependent
+      // shapes (NonZero, If) would read them back. WASM gains one call per batch instead of K.
+      if (provider !== 'wasm') return null;
+      return stageSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] }));
+    },
+  };
+}
+
+/** A {@link StageSession} over an onnxruntime-web session; device tensors go in as they are. */
+function stageSession(session: ort.InferenceSession): StageSession {
+  return {
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        if (isDeviceTensor(t)) {
+          const gpu = onDevice.get(t);
+          if (!gpu) throw new Error(`input "${name}": a device tensor from another backend.`);
+          ortFeeds[name] = gpu;
+        } else ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      }
+      const out = await session.run(ortFeeds);
+      const result: Record<string, CoreTensor> = {};
+      for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
+      return result;
+    },
+    release: () => session.release(),
   };
 }

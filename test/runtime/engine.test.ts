@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, type Manifest } from '../../manifest/index.js';
-import { AdaptiveModel, EarlyExitEngine, createNodeBackend, type ClassifyResult } from '../../runtime/node/index.js';
+import { AdaptiveModel, EarlyExitEngine, createNodeBackend, type ClassifyResult, type Execution } from '../../runtime/node/index.js';
 import { rowConfidences, softmaxRows, argmaxRows } from '../../training/eval/index.js';
 import { FASHION_MNIST_DIR } from '../../training/data/index.js';
 import { HAVE_DATA, buildFixtureModel, testImages } from './fixture.js';
@@ -20,10 +20,10 @@ const N = 64;
 let root = '';
 let modelDir = '';
 let manifest: Manifest;
-let model: AdaptiveModel;
+let models: Record<Execution, AdaptiveModel>;
 let images: { data: Float32Array; dims: number[] };
 /** Per exit: logits, confidences (training/eval's implementation) and predictions of all N samples from full.onnx. */
-let full: { confidences: Float32Array[]; predictions: Int32Array[] };
+let full: { logits: Float32Array[]; confidences: Float32Array[]; predictions: Int32Array[] };
 /** Thresholds between the median confidences of each exit (last: always exit). */
 let mixedThresholds: number[];
 
@@ -54,7 +54,7 @@ beforeAll(async () => {
   ({ root, model: modelDir } = await buildFixtureModel('ae-runtime-'));
   manifest = await readManifest(modelDir);
   images = await testImages(N);
-  model = await AdaptiveModel.load(modelDir, { intraOpThreads: 1 });
+  models = { fused: await AdaptiveModel.load(modelDir, { intraOpThreads: 1 }), staged: await AdaptiveModel.load(modelDir, { intraOpThreads: 1, fused: false }) };
 
   const session = await ort.InferenceSession.create(await readFile(join(modelDir, manifest.fullModel!.file)), { intraOpNumThreads: 1 });
   const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', images.data, images.dims) });
@@ -62,6 +62,7 @@ beforeAll(async () => {
   const C = manifest.classNames.length;
   const logits = manifest.fullModel!.outputs.map((name) => out[name]!.data as Float32Array);
   full = {
+    logits,
     confidences: logits.map((z) => rowConfidences(softmaxRows(z, C), C, manifest.exitPolicy.criterion)),
     predictions: logits.map((z) => argmaxRows(z, C)),
   };
@@ -69,11 +70,21 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await model?.close();
+  await models?.fused.close();
+  await models?.staged.close();
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model', () => {
+describe.skipIf(!HAVE_DATA).each(['fused', 'staged'] as const)('runtime: early exit on a real exported model, %s', (execution) => {
+  let model: AdaptiveModel;
+  beforeAll(() => {
+    model = models[execution];
+  });
+
+  it('runs as asked: the fused graph composed from the stage graphs, or stage by stage', () => {
+    expect(model.execution).toBe(execution);
+  });
+
   it('equals full.onnx with the thresholds applied offline, and each stage only gets the rows still running', async () => {
     const K = manifest.stages.length;
     expect(K).toBe(3);
@@ -91,7 +102,8 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
       expect(r.label).toBe(manifest.classNames[r.classIndex]);
       expect(Math.abs(r.confidence - full.confidences[k - 1]![i]!)).toBeLessThan(1e-5);
       expect(r.mflops).toBe(manifest.stages[k - 1]!.cumulativeMflops);
-      expect(r.stageMs).toHaveLength(k);
+      // Fused: one session call for the whole batch, so one time.
+      expect(r.stageMs).toHaveLength(execution === 'fused' ? 1 : k);
       expect(r.topK).toHaveLength(3);
       expect(r.topK[0]!.classIndex).toBe(r.classIndex);
       expect(r.topK[0]!.probability).toBeGreaterThanOrEqual(r.topK[1]!.probability);
@@ -99,6 +111,7 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
     expect(model.stats.rowsPerStage).toEqual(rowsPerStage(expected, K));
     expect(model.stats.rowsPerStage[1]).toBeLessThan(N);
     expect(model.stats.callsPerStage).toEqual([1, 1, 1]);
+    expect(model.stats.fusedCalls).toBe(execution === 'fused' ? 1 : 0);
   });
 
   it('the default policy matches the offline default policy too', async () => {
@@ -177,6 +190,14 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
     await expect(model.classify(images, { budget: { maxMflops: costs[0]! / 2 } })).rejects.toThrow(/maxMflops: .* is below the cost of exit 1/);
   });
 
+});
+
+describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model', () => {
+  let model: AdaptiveModel;
+  beforeAll(() => {
+    model = models.fused;
+  });
+
   it('names a stage file whose SHA-256 does not match the manifest', async () => {
     const bad = join(root, 'corrupt');
     await cp(modelDir, bad, { recursive: true });
@@ -219,6 +240,44 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
       expect(one.map((r) => [r.exit, r.classIndex])).toEqual(batch.map((r) => [r.exit, r.classIndex]));
     } finally {
       await engine.release();
+    }
+  });
+
+  it('the fused graph decides exactly as the staged engine, at thresholds equal to a confidence, for every criterion', async () => {
+    const read = (f: string) => readFile(join(modelDir, f));
+    const backend = createNodeBackend({ intraOpThreads: 1 });
+    const fused = await EarlyExitEngine.load({ manifest, readFile: read }, backend);
+    const K = manifest.stages.length;
+    const C = manifest.classNames.length;
+    try {
+      expect(fused.execution).toBe('fused');
+      for (const criterion of ['max-softmax', 'entropy', 'margin'] as const) {
+        fused.setPolicy({ ...manifest.exitPolicy, criterion }, { ...manifest.calibration, criterion });
+        const conf = full.logits.map((z) => rowConfidences(softmaxRows(z, C), C, criterion));
+        // Sample i's threshold at exit 1 + (i mod K-1) is its own confidence there (so c ≥ T holds
+        // with equality); the other thresholds are other samples' confidences.
+        const budgets = Array.from({ length: N }, (_, i) => ({
+          thresholds: Array.from({ length: K }, (_, k) => (k === i % (K - 1) ? conf[k]![i]! : conf[k]![(i * 7 + 3) % N]!)),
+          ...(i % 5 === 0 ? { maxExit: 2 } : {}),
+        }));
+        const want = budgets.map((b, i) => {
+          const last = b.maxExit ?? K;
+          for (let k = 1; k < last; k++) if (conf[k - 1]![i]! >= b.thresholds[k - 1]!) return k;
+          return last;
+        });
+        fused.resetStats();
+        const got = await fused.classify(images.data, N, { budget: budgets });
+        expect(fused.stats.fusedCalls, criterion).toBe(1);
+        expect(got.map((r) => r.exit), criterion).toEqual(want);
+        expect(got.map((r) => r.classIndex), criterion).toEqual(want.map((k, i) => full.predictions[k - 1]![i]));
+        got.forEach((r, i) => expect(r.confidence, `${criterion} sample ${i}`).toBe(conf[r.exit - 1]![i]));
+      }
+      // A deadline needs per-stage timing: that call runs stage by stage.
+      fused.resetStats();
+      await fused.classify(images.data, N, { budget: { deadlineMs: 60_000 } });
+      expect(fused.stats.fusedCalls).toBe(0);
+    } finally {
+      await fused.release();
     }
   });
 });

@@ -1,15 +1,17 @@
 /**
- * @module export/onnx/onnx-proto
- * The subset of the ONNX protobuf schema (onnx.proto, proto2) that the exporter writes, declared
- * with protobufjs's reflection API. Field numbers and enum values are ONNX's; repeated scalars
- * are left unpacked as in the proto2 original (readers accept both encodings).
+ * @module onnx/proto
+ * The subset of the ONNX protobuf schema (onnx.proto, proto2) that adaptive-exit writes and reads
+ * back, declared with protobufjs's reflection API: the exporter writes stage graphs with it, and
+ * the runtime decodes them to compose the fused early-exit graph. Field numbers and enum values
+ * are ONNX's; repeated scalars are left unpacked as in the proto2 original (readers accept both
+ * encodings).
  */
 import protobuf from 'protobufjs';
 
 /** TensorProto.DataType values used here. */
-export const ONNX_DTYPE = Object.freeze({ float32: 1, int64: 7 } as const);
+export const ONNX_DTYPE = Object.freeze({ float32: 1, int64: 7, bool: 9, float64: 11 } as const);
 /** AttributeProto.AttributeType values used here. */
-export const ATTRIBUTE_TYPE = Object.freeze({ FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const);
+export const ATTRIBUTE_TYPE = Object.freeze({ FLOAT: 1, INT: 2, STRING: 3, GRAPH: 5, FLOATS: 6, INTS: 7 } as const);
 
 function message(name: string, fields: Array<[string, number, string, ('repeated' | undefined)?]>): protobuf.Type {
   const type = new protobuf.Type(name);
@@ -54,6 +56,7 @@ function buildRoot(): protobuf.Root {
       ['f', 2, 'float'],
       ['i', 3, 'int64'],
       ['s', 4, 'bytes'],
+      ['g', 6, 'GraphProto'],
       ['floats', 7, 'float', 'repeated'],
       ['ints', 8, 'int64', 'repeated'],
       ['type', 20, 'int32'],

@@ -1,10 +1,11 @@
 /**
  * @module bench/runtime
- * `npm run bench:runtime -- --model DIR [--full FILE] [--data DIR] [--images N] [--rounds R]`: does early exit
+ * `npm run bench:runtime -- --model DIR [--full FILE] [--data DIR] [--images N] [--rounds R] [--execution fused,staged]`: does early exit
  * turn saved FLOPs into saved wall-clock time? On an exported model and the test set of the
  * dataset it was trained on: images/s and p50/p99 latency at batch 1 and batch 64 for (a)
  * full.onnx (every exit in one graph), (b) every stage without early exit, (c) early exit at the
- * default policy and four calibration points; for each the accuracy, mean MFLOPs, the wall-clock
+ * default policy and four calibration points, run through the fused early-exit graph (one session
+ * call per batch) and stage by stage (one call per stage); for each the accuracy, mean MFLOPs, the wall-clock
  * speedup over (a) and that speedup divided by the FLOPs-predicted one. Batch 1 runs with
  * `--latency-threads` (default 1) intra-op threads per session, batch 64 with
  * `--throughput-threads` (default: all cores). For CIFAR-shaped models, PyTorch eager inference of
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     'latency-threads': { type: 'string', default: '1' },
     'throughput-threads': { type: 'string', default: String(availableParallelism()) },
     rounds: { type: 'string', default: '3' },
+    execution: { type: 'string', default: 'fused,staged' },
     out: { type: 'string', default: 'bench/results/runtime.json' },
   },
 });
@@ -50,6 +52,11 @@ const modelDir = flags.model;
 const count = positive('images', flags.images);
 const threadsFor = { 1: positive('latency-threads', flags['latency-threads']), 64: positive('throughput-threads', flags['throughput-threads']) } as const;
 const ROUNDS = positive('rounds', flags.rounds);
+const executions = flags.execution!.split(',');
+if (executions.length === 0 || executions.some((e) => e !== 'fused' && e !== 'staged')) {
+  console.error(`bench:runtime: --execution expects fused, staged or both (comma-separated), got ${JSON.stringify(flags.execution)}.`);
+  process.exit(2);
+}
 const out = resolve(flags.out!);
 
 const manifest = await readManifest(modelDir);
@@ -70,6 +77,8 @@ const fullFile = flags.full ?? join(modelDir, manifest.fullModel?.file ?? 'full.
 
 interface Row {
   mode: string;
+  /** How the early-exit modes ran: 'fused' (one call per batch) or 'staged' (one per stage); '-' for full.onnx. */
+  execution: string;
   batch: number;
   threads: number;
   imagesPerSecond: number;
@@ -120,15 +129,20 @@ for (const batch of [1, 64] as const) {
   };
   // The same native session runner as the stages, so only the early exit differs.
   const full = await createOrtSession(readFileSync(fullFile), sessionOptions);
-  const model = await AdaptiveModel.load(modelDir, { intraOpThreads: threads });
+  const models = await Promise.all(executions.map((e) => AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: e === 'fused' })));
+  for (const [i, m] of models.entries()) if (m.execution !== executions[i]) throw new Error(`bench:runtime: the model runs ${m.execution}, not ${executions[i]} (${executions[i] === 'fused' ? 'fusion failed' : ''}).`);
   interface Mode {
     mode: string;
+    execution: string;
+    key: string;
     mflops: number[];
     run(o: number, size: number): Promise<number[]>;
   }
   const modes: Mode[] = [
     {
       mode: 'full.onnx',
+      execution: '-',
+      key: 'full.onnx',
       mflops: [],
       async run(o, size) {
         const res = await full.run({ [manifest.input.name]: new ort.Tensor('float32', images.subarray(o * per, (o + size) * per), [size, C, H, W]) });
@@ -141,35 +155,41 @@ for (const batch of [1, 64] as const) {
         });
       },
     },
-    ...budgets.map(([mode, budget]): Mode => ({
-      mode,
-      mflops: [],
-      async run(o, size) {
-        const res = await model.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget, topK: 1 });
-        this.mflops.push(...res.map((s) => s.mflops));
-        return res.map((s) => s.classIndex);
-      },
-    })),
+    ...models.flatMap((model) =>
+      budgets.map(
+        ([mode, budget]): Mode => ({
+          mode,
+          execution: model.execution,
+          key: `${model.execution}: ${mode}`,
+          mflops: [],
+          async run(o, size) {
+            const res = await model.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget, topK: 1 });
+            this.mflops.push(...res.map((s) => s.mflops));
+            return res.map((s) => s.classIndex);
+          },
+        }),
+      ),
+    ),
   ];
   // Warm-up, then ROUNDS passes per mode, interleaved so that drift of the machine's speed
   // touches every mode alike; each mode's figure is its median pass.
   for (const m of modes) for (let o = 0; o < Math.min(2 * batch, n); o += batch) await m.run(o, Math.min(batch, n - o));
-  const passes = new Map<string, Array<Awaited<ReturnType<typeof pass>>>>(modes.map((m) => [m.mode, []]));
+  const passes = new Map<string, Array<Awaited<ReturnType<typeof pass>>>>(modes.map((m) => [m.key, []]));
   for (let r = 0; r < ROUNDS; r++) {
     for (const m of modes) {
-      process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${m.mode}\n`);
+      process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${m.key}\n`);
       m.mflops.length = 0;
-      passes.get(m.mode)!.push(await pass(batch, (o, size) => m.run(o, size)));
+      passes.get(m.key)!.push(await pass(batch, (o, size) => m.run(o, size)));
     }
   }
   let fullIps = 0;
   for (const m of modes) {
-    const ps = passes.get(m.mode)!;
+    const ps = passes.get(m.key)!;
     const median = [...ps].sort((a, b) => a.seconds - b.seconds)[Math.floor(ps.length / 2)]!;
     const latencies = ps.flatMap((p) => p.latencies).sort((a, b) => a - b);
     const ips = median.preds.length / median.seconds;
     const meanMflops = m.mflops.reduce((a, b) => a + b, 0) / m.mflops.length;
-    const row: Row = { mode: m.mode, batch, threads, imagesPerSecond: ips, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), accuracy: accuracy(median.preds), meanMflops };
+    const row: Row = { mode: m.mode, execution: m.execution, batch, threads, imagesPerSecond: ips, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), accuracy: accuracy(median.preds), meanMflops };
     if (m.mode === 'full.onnx') fullIps = ips;
     else {
       row.speedup = ips / fullIps;
@@ -178,7 +198,7 @@ for (const batch of [1, 64] as const) {
     }
     rows.push(row);
   }
-  await model.close();
+  await Promise.all(models.map((m) => m.close()));
   await full.release();
 }
 
@@ -200,7 +220,7 @@ if (!torchSkipped) {
     process.stderr.write(`PyTorch eager, ${threadsFor[batch]} thread(s), batch ${batch}\n`);
     const r = runPeer(['--bench-infer', '--threads', String(threadsFor[batch]), '--batch-size', '64', '--min-seconds', '3', ...peerFlags({ ...config, numClasses: N })]);
     const ips = r[`infer_bs${batch}_img_per_s`] as number;
-    const ours = (mode: string) => rows.find((x) => x.batch === batch && x.mode === mode)!.imagesPerSecond;
+    const ours = (mode: string) => rows.find((x) => x.batch === batch && x.mode === mode && x.execution !== 'staged')!.imagesPerSecond;
     torchRows.push({
       batch,
       threads: threadsFor[batch],
@@ -213,7 +233,7 @@ if (!torchSkipped) {
 }
 
 const fmt = (v: number | undefined, d = 2) => (v === undefined ? '-' : v.toFixed(d));
-console.table(rows.map((r) => ({ mode: r.mode, batch: r.batch, threads: r.threads, 'img/s': fmt(r.imagesPerSecond, 0), 'p50 ms': fmt(r.p50Ms), 'p99 ms': fmt(r.p99Ms), 'acc %': fmt(r.accuracy), MFLOPs: fmt(r.meanMflops), speedup: fmt(r.speedup), 'FLOPs speedup': fmt(r.flopsSpeedup), 'speedup / FLOPs speedup': fmt(r.efficiency) })));
+console.table(rows.map((r) => ({ mode: r.mode, execution: r.execution, batch: r.batch, threads: r.threads, 'img/s': fmt(r.imagesPerSecond, 0), 'p50 ms': fmt(r.p50Ms), 'p99 ms': fmt(r.p99Ms), 'acc %': fmt(r.accuracy), MFLOPs: fmt(r.meanMflops), speedup: fmt(r.speedup), 'FLOPs speedup': fmt(r.flopsSpeedup), 'speedup / FLOPs speedup': fmt(r.efficiency) })));
 if (torchRows.length > 0) console.table(torchRows.map((t) => ({ batch: t.batch, threads: t.threads, 'PyTorch img/s': fmt(t.imagesPerSecond, 0), 'full.onnx / PyTorch': fmt(t.fullOnnxVsTorch), 'default policy / PyTorch': fmt(t.defaultPolicyVsTorch) })));
 else console.log(`PyTorch comparison skipped: ${torchSkipped}`);
 
@@ -222,9 +242,9 @@ writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus
 const md = [
   `Model \`${manifest.model.id}\` (${dataset}, ${K} exits, ${fullMflops.toFixed(2)} MFLOPs), ${n} test images, ${cpus()[0]?.model ?? 'CPU'}.`,
   '',
-  '| mode | batch | threads | img/s | p50 ms | p99 ms | acc % | MFLOPs | speedup | FLOPs speedup | ratio |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.mode} | ${r.batch} | ${r.threads} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.accuracy)} | ${fmt(r.meanMflops)} | ${fmt(r.speedup)} | ${fmt(r.flopsSpeedup)} | ${fmt(r.efficiency)} |`),
+  '| mode | execution | batch | threads | img/s | p50 ms | p99 ms | acc % | MFLOPs | speedup | FLOPs speedup | ratio |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.mode} | ${r.execution} | ${r.batch} | ${r.threads} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.accuracy)} | ${fmt(r.meanMflops)} | ${fmt(r.speedup)} | ${fmt(r.flopsSpeedup)} | ${fmt(r.efficiency)} |`),
   '',
   ...(torchRows.length > 0
     ? ['| PyTorch 1.13 eager | threads | img/s | full.onnx / PyTorch | default policy / PyTorch |', '|---|---|---|---|---|', ...torchRows.map((t) => `| batch ${t.batch} | ${t.threads} | ${fmt(t.imagesPerSecond, 0)} | ${fmt(t.fullOnnxVsTorch)} | ${fmt(t.defaultPolicyVsTorch)} |`)]

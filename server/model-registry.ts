@@ -78,6 +78,7 @@ export function modelSummary(m: ServedModel, isDefault: boolean) {
     description: man.model.description ?? null,
     default: isDefault,
     executionProvider: m.model.executionProvider,
+    execution: m.model.execution,
     dataset: man.provenance.dataset,
     classNames: man.classNames,
     input: { dims: man.input.dims, layout: man.input.layout },

@@ -31,7 +31,7 @@ const schemas = {
       mflops: { ...number, description: 'MFLOPs spent on this sample (cumulative cost of its exit).' },
       fullMflops: { ...number, description: 'MFLOPs of the full model (every stage).' },
       latencyMs: { ...number, description: 'Time from the request to its results, ms.' },
-      stageMs: { type: 'array', items: number, description: 'Wall time of each stage call the sample went through, ms.' },
+      stageMs: { type: 'array', items: number, description: 'Wall time of each stage call the sample went through, ms (one entry when the batch ran fused).' },
     },
   },
   ClassifyResponse: { type: 'object', required: ['model', 'results'], additionalProperties: false, properties: { model: string, results: { type: 'array', items: { $ref: '#/components/schemas/Result' } } } },
@@ -78,7 +78,7 @@ const schemas = {
   },
   ModelSummary: {
     type: 'object',
-    required: ['id', 'version', 'description', 'default', 'executionProvider', 'dataset', 'classNames', 'input', 'preprocessing', 'stages', 'fullMflops', 'perExitTestAccuracy', 'exitPolicy', 'calibration'],
+    required: ['id', 'version', 'description', 'default', 'executionProvider', 'execution', 'dataset', 'classNames', 'input', 'preprocessing', 'stages', 'fullMflops', 'perExitTestAccuracy', 'exitPolicy', 'calibration'],
     additionalProperties: false,
     properties: {
       id: string,
@@ -86,6 +86,7 @@ const schemas = {
       description: { type: ['string', 'null'] },
       default: { type: 'boolean' },
       executionProvider: { ...string, description: 'Where the stages run (cpu after a fallback).' },
+      execution: { type: 'string', enum: ['fused', 'staged'], description: 'How requests without a deadline run: one call of the fused early-exit graph per batch, or one call per stage.' },
       dataset: string,
       classNames: { type: 'array', items: string },
       input: { type: 'object', required: ['dims', 'layout'], properties: { dims: { type: 'array', items: { type: ['integer', 'string'] } }, layout: string } },

@@ -8,9 +8,9 @@
  * compaction copied every carried tensor once more in JavaScript. The fused graph runs in one
  * call: after exit k it computes each row's confidence (the manifest's criterion, in float64 as
  * `manifest/confidence.ts` does, so decisions match the staged engine's), emits the rows that
- * leave (their logits and their positions in the batch), gathers the carried tensors of the rows
- * that stay, and runs stage k+1 inside an `If` that is skipped when no row stays. Stage k+1's
- * nodes are the exported stage graph's own nodes, renamed into that scope.
+ * leave (their logits and their positions in the batch), keeps the carried tensors' rows that
+ * stay (`Compress`), and runs stage k+1 inside an `If` that is skipped when no row stays. Stage
+ * k+1's nodes are the exported stage graph's own nodes, renamed into that scope.
  *
  * Inputs: the image batch, per-row thresholds `[n, K]` (float64, so a threshold compares exactly
  * as the JavaScript number does) and per-row exit caps `[n]` (int64, 1-based last exit).
@@ -179,7 +179,8 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     return s.one('Cast', [conf], { to: ONNX_DTYPE.float64 });
   };
 
-  const flat = (s: Scope, indices: string) => s.one('Reshape', [indices, int64([-1], [1])]);
+  /** The rows of `x` where `mask` is true (one op instead of NonZero, Reshape and Gather). */
+  const rowsWhere = (s: Scope, x: string, mask: string) => s.one('Compress', [x, mask], { axis: 0 });
 
   /**
    * Writes stage k and everything after it into `s`. `live` maps tensor keys to their names in
@@ -199,16 +200,18 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     }
     const logitsOut = stage.outputs.find((o) => o.role.kind === 'logits')!;
     const logits = mapName(logitsOut.name);
-    if (k === manifest.stages.length) return [[logits, rows]];
+    // A branch's outputs must be its own values; `rows` may come from the enclosing scope.
+    if (k === manifest.stages.length) return [[logits, s === main ? rows : s.one('Identity', [rows])]];
 
     // The exit decision, as the staged engine makes it: stay while below the threshold and before the cap.
     const threshold = s.one('Gather', [thresholds, int64([k - 1], [])], { axis: 1 });
     const passes = s.one('GreaterOrEqual', [confidence(s, logits), threshold]);
     const beforeCap = s.one('Less', [int64([k], []), caps]);
     const stays = s.one('And', [s.one('Not', [passes]), beforeCap]);
-    const leave = flat(s, s.one('NonZero', [s.one('Not', [stays])]));
-    const keep = flat(s, s.one('NonZero', [stays]));
-    const here: [string, string] = [s.one('Gather', [logits, leave], { axis: 0 }), s.one('Gather', [rows, leave], { axis: 0 })];
+    const leaves = s.one('Not', [stays]);
+    const here: [string, string] = [rowsWhere(s, logits, leaves), rowsWhere(s, rows, leaves)];
+    // Computed out here: the If's condition needs its size.
+    const nextRows = rowsWhere(s, rows, stays);
 
     // Tensors that later stages read: the live ones not yet used up and this stage's outputs.
     const carry = new Map<string, string>();
@@ -220,19 +223,18 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
 
     // No row stays: every later exit gets zero rows (gathering an empty index list keeps the types).
     const none = new Scope(`none_after_${k}`, counter);
-    const empty: Array<[string, string]> = Array.from({ length: later }, () => [none.one('Gather', [logits, keep], { axis: 0 }), none.one('Gather', [rows, keep], { axis: 0 })]);
+    const empty: Array<[string, string]> = Array.from({ length: later }, () => [rowsWhere(none, logits, stays), none.one('Identity', [nextRows])]);
     none.graph.output = outInfo(empty);
 
     const next = new Scope(`stages_after_${k}`, counter);
     const nextLive = new Map<string, string>();
-    for (const [key, name] of carry) nextLive.set(key, next.one('Gather', [name, keep], { axis: 0 }));
-    const nextRows = next.one('Gather', [rows, keep], { axis: 0 });
-    const nextThresholds = next.one('Gather', [thresholds, keep], { axis: 0 });
-    const nextCaps = next.one('Gather', [caps, keep], { axis: 0 });
+    for (const [key, name] of carry) nextLive.set(key, rowsWhere(next, name, stays));
+    const nextThresholds = rowsWhere(next, thresholds, stays);
+    const nextCaps = rowsWhere(next, caps, stays);
     const nextOut = build(k + 1, next, nextLive, nextRows, nextThresholds, nextCaps);
     next.graph.output = outInfo(nextOut);
 
-    const noneLeft = s.one('Equal', [s.one('Size', [keep]), int64([0], [])]);
+    const noneLeft = s.one('Equal', [s.one('Size', [nextRows]), int64([0], [])]);
     const outs = s.op('If', [noneLeft], { then_branch: none.graph, else_branch: next.graph }, 2 * later);
     const afterwards: Array<[string, string]> = Array.from({ length: later }, (_, j) => [outs[2 * j]!, outs[2 * j + 1]!]);
     return [here, ...afterwards];

@@ -23,6 +23,7 @@ import {
   manifestPolicy,
   readEvalResult,
   readRunConfig,
+  readTrainingTime,
   RESULT_FILE,
   RUN_MODEL_DIR,
   type ChannelNormalization,
@@ -43,6 +44,8 @@ export interface ExportOptions {
   id?: string;
   /** Model version in the manifest. @defaultValue '1.0.0' */
   version?: string;
+  /** The command lines that made the model (train, resumes, eval, export), recorded in the manifest. */
+  commands?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -145,6 +148,8 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
         perExitTestAccuracy,
         tool: { name: 'adaptive-exit', version: toolVersion },
         createdAt: new Date().toISOString(),
+        ...(options.commands?.length ? { commands: [...options.commands] } : {}),
+        training: await readTrainingTime(runDir),
       },
     }, 'exported manifest');
 

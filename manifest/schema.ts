@@ -18,7 +18,7 @@
 import { z } from 'zod';
 
 /** The manifest format version this code writes and reads (semver). */
-export const MANIFEST_SCHEMA_VERSION = '1.0.0';
+export const MANIFEST_SCHEMA_VERSION = '1.1.0';
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
@@ -187,7 +187,11 @@ const ManifestObjectSchema = z.object({
     perExitTestAccuracy: z.array(percent),
     tool: z.object({ name: z.literal('adaptive-exit'), version: name }),
     createdAt: z.iso.datetime({ offset: true }),
-    commands: z.array(z.string()).optional(),
+    commands: z.array(z.string()).optional().describe('The command lines that trained, evaluated and exported this model, in order.'),
+    training: z
+      .array(z.object({ stage: name, epochs: z.number().int().nonnegative(), seconds: z.number().nonnegative() }))
+      .optional()
+      .describe('Per training stage: epochs and their wall seconds (summed over epochs, so resumes do not reset it).'),
   }),
 });
 

@@ -6,6 +6,11 @@ import { Command } from 'commander';
 import { exportRun } from '../../export/index.js';
 import { selectTrainingBackend } from '../../training/backend/index.js';
 
+/** `arg` as one shell word (quoted when it holds anything but safe characters). */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
 export function exportCommand(): Command {
   return new Command('export')
     .description('export a trained run as stage_1.onnx … stage_K.onnx, full.onnx and manifest.json')
@@ -15,11 +20,14 @@ export function exportCommand(): Command {
     .option('--force', 'replace --out if it exists')
     .option('--id <id>', 'model id in the manifest (default: the run directory name)')
     .option('--model-version <v>', 'model version in the manifest (default 1.0.0)')
-    .action(async (run: string, opts: { out: string; full: boolean; force?: boolean; id?: string; modelVersion?: string }) => {
+    .option('--command <line>', 'a command line that made this model (train, resume, eval), recorded in the manifest; repeatable, in order', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(async (run: string, opts: { out: string; full: boolean; force?: boolean; id?: string; modelVersion?: string; command: string[] }) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       // Weights are read through tfjs; the CPU backend is enough (no kernel runs).
       await selectTrainingBackend({ backend: 'cpu' });
-      const manifest = await exportRun(run, opts.out, { full: opts.full, force: opts.force, id: opts.id, version: opts.modelVersion, log });
+      // The export's own command line closes the list.
+      const commands = [...opts.command, ['adaptive-exit', ...process.argv.slice(2)].map(shellQuote).join(' ')];
+      const manifest = await exportRun(run, opts.out, { full: opts.full, force: opts.force, id: opts.id, version: opts.modelVersion, commands, log });
       process.stdout.write(
         `${JSON.stringify({ out: opts.out, stages: manifest.stages.map((s) => ({ file: s.file, cumulativeMflops: Number(s.cumulativeMflops.toFixed(2)) })), defaultPolicy: manifest.exitPolicy.default })}\n`,
       );

@@ -37,7 +37,7 @@ afterAll(async () => {
 describe.skipIf(!HAVE_DATA)('adaptive-exit export', () => {
   it('writes the stage graphs, full.onnx and a manifest that validates and wires the stages', async () => {
     const out = join(root, 'model');
-    await exportRun(run, out);
+    await exportRun(run, out, { commands: ['adaptive-exit train --dataset fashion-mnist --out run', 'adaptive-exit export run --out model'] });
     expect((await readdir(out)).sort()).toEqual(['full.onnx', 'manifest.json', 'stage_1.onnx', 'stage_2.onnx', 'stage_3.onnx']);
     const manifest = await readManifest(out);
     expect(manifest.stages).toHaveLength(3);
@@ -55,6 +55,13 @@ describe.skipIf(!HAVE_DATA)('adaptive-exit export', () => {
     expect(manifest.stages.at(-1)!.cumulativeMflops).toBeGreaterThan(manifest.stages[0]!.cumulativeMflops);
     expect(manifest.exitPolicy.default.thresholds.at(-1)).toBe(-1e8);
     expect(manifest.provenance.perExitTestAccuracy).toHaveLength(3);
+    expect(manifest.provenance.commands).toEqual(['adaptive-exit train --dataset fashion-mnist --out run', 'adaptive-exit export run --out model']);
+    // Training time per stage, from the epoch logs of both stages of the IMTA recipe.
+    expect(manifest.provenance.training?.map((t) => t.stage)).toEqual(['stage1', 'stage2']);
+    for (const t of manifest.provenance.training!) {
+      expect(t.epochs).toBe(1);
+      expect(t.seconds).toBeGreaterThan(0);
+    }
 
     // The stages in sequence equal full.onnx.
     const image = new Float32Array(2 * 28 * 28).map((_, i) => Math.sin(i));

@@ -139,8 +139,6 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   }
 
   const last = lastUses(manifest);
-  /** Operators of stages k+1..K. */
-  const nodesAfter = (k: number) => models.slice(k).reduce((a, m) => a + m.graph.node.length, 0);
   const counter = { n: 0 };
   const main = new Scope('early_exit', counter);
   const image = manifest.stages[0]!.inputs.find((i) => i.role.kind === 'image')!.name;
@@ -189,7 +187,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
    * this scope (already reduced to the rows that reach stage k). Returns, per exit k..K, the
    * names (in this scope) of the leaving rows' logits and positions.
    */
-  const build = (k: number, s: Scope, live: Map<string, string>, rows: string, thresholds: string, caps: string, branchedAt: number): Array<[string, string]> => {
+  const build = (k: number, s: Scope, live: Map<string, string>, rows: string, thresholds: string, caps: string): Array<[string, string]> => {
     const stage = manifest.stages[k - 1]!;
     const g = models[k - 1]!.graph;
     const rename = new Map<string, string>();
@@ -203,7 +201,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     const logitsOut = stage.outputs.find((o) => o.role.kind === 'logits')!;
     const logits = mapName(logitsOut.name);
     // A branch's outputs must be its own values; `rows` may come from the enclosing scope.
-    if (k === manifest.stages.length) return [[logits, s === main || s.graph.node.some((n) => n.output.includes(rows)) ? rows : s.one('Identity', [rows])]];
+    if (k === manifest.stages.length) return [[logits, s === main ? rows : s.one('Identity', [rows])]];
 
     // The exit decision, as the staged engine makes it: stay while below the threshold and before the cap.
     const threshold = s.one('Gather', [thresholds, int64([k - 1], [])], { axis: 1 });
@@ -220,15 +218,6 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     for (const [key, name] of live) if ((last.get(key) ?? 0) > k) carry.set(key, name);
     for (const o of stage.outputs) if ((last.get(outputKey(k, o.name)) ?? 0) > k) carry.set(outputKey(k, o.name), mapName(o.name));
 
-    // Skipping the stages after k takes an `If` (~0.07 ms per run at batch 1 here); without one,
-    // rows that all left run the later operators on zero rows (a few µs each). So branch at exit 1
-    // and then wherever the operators left have halved since the last branch: a batch that has
-    // emptied runs at most as many empty operators as the last branch skipped.
-    const remaining = nodesAfter(k);
-    if (remaining > branchedAt / 2) {
-      for (const [key, name] of carry) carry.set(key, rowsWhere(s, name, stays));
-      return [here, ...build(k + 1, s, carry, nextRows, rowsWhere(s, thresholds, stays), rowsWhere(s, caps, stays), branchedAt)];
-    }
     const later = K - k;
     const outInfo = (scopeOut: Array<[string, string]>): ValueInfo[] => scopeOut.flatMap(([l, r]) => [valueInfo(l, ONNX_DTYPE.float32, ['rows', N]), valueInfo(r, ONNX_DTYPE.int64, ['rows'])]);
 
@@ -242,7 +231,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     for (const [key, name] of carry) nextLive.set(key, rowsWhere(next, name, stays));
     const nextThresholds = rowsWhere(next, thresholds, stays);
     const nextCaps = rowsWhere(next, caps, stays);
-    const nextOut = build(k + 1, next, nextLive, nextRows, nextThresholds, nextCaps, remaining);
+    const nextOut = build(k + 1, next, nextLive, nextRows, nextThresholds, nextCaps);
     next.graph.output = outInfo(nextOut);
 
     const noneLeft = s.one('Equal', [s.one('Size', [nextRows]), int64([0], [])]);
@@ -252,7 +241,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   };
 
   const rows = main.one('Range', [int64([0], []), main.one('Gather', [main.one('Shape', [image]), int64([0], [])], { axis: 0 }), int64([1], [])]);
-  const exits = build(1, main, new Map([[IMAGE_KEY, image]]), rows, FUSED_THRESHOLDS, FUSED_CAPS, Infinity);
+  const exits = build(1, main, new Map([[IMAGE_KEY, image]]), rows, FUSED_THRESHOLDS, FUSED_CAPS);
   const [, C, H, W] = manifest.input.dims;
   main.graph.input = [
     valueInfo(image, ONNX_DTYPE.float32, ['batch', C, H, W]),

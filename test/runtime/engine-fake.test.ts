@@ -109,6 +109,22 @@ describe('runtime core: engine with a fake backend (example manifest: carried, p
     await engine.release();
   });
 
+  it('runs stage by stage, and says why, when the backend cannot load fused graphs', async () => {
+    const engine = await load([[], [], []]);
+    expect(engine.execution).toBe('staged');
+    expect(engine.fusedUnavailable).toBe('the backend does not load fused graphs');
+    await engine.release();
+    // A backend that offers fusion: the example manifest's row-index inputs are what fusion does not handle.
+    const withFusion: StageBackend = { ...fakeBackend([[], [], []]), createFusedSession: async () => null };
+    const other = await EarlyExitEngine.load({ manifest, readFile: async () => new Uint8Array([1, 2, 3]) }, withFusion, { verify: false });
+    expect(other.execution).toBe('staged');
+    expect(other.fusedUnavailable).toMatch(/stage \d takes row indices; fusion does not handle them/);
+    await other.release();
+    const off = await EarlyExitEngine.load({ manifest, readFile: async () => new Uint8Array(0) }, withFusion, { verify: false, fused: false });
+    expect(off.fusedUnavailable).toBeUndefined();
+    await off.release();
+  });
+
   it('stops calling stages once every sample has left, and honours per-sample caps', async () => {
     const seen: number[][] = [[], [], []];
     const engine = await load(seen);

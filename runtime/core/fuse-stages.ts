@@ -127,13 +127,22 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   const N = manifest.classNames.length;
   if (N < 2) throw new Error(`fusion needs at least two classes, the manifest has ${N}.`);
   if (stageBytes.length !== K) throw new Error(`expected ${K} stage graphs, got ${stageBytes.length}.`);
-  const models = stageBytes.map((b) => type.decode(b) as unknown as { graph: Graph; opsetImport: Array<{ domain?: string; version: number | { toNumber(): number } }>; irVersion: number });
+  for (const stage of manifest.stages) {
+    if (stage.inputs.some((i) => i.role.kind === 'row-indices')) throw new Error(`stage ${stage.index} takes row indices; fusion does not handle them.`);
+  }
+  const models = stageBytes.map((b, k) => {
+    try {
+      return type.decode(b) as unknown as { graph: Graph; opsetImport: Array<{ domain?: string; version: number | { toNumber(): number } }>; irVersion: number };
+    } catch (e) {
+      throw new Error(`${manifest.stages[k]!.file}: not a readable ONNX model (${(e as Error).message}).`);
+    }
+  });
   const opsets = models.map((m) => Number(m.opsetImport.find((o) => !o.domain)?.version ?? 0));
   const opset = Math.max(...opsets);
   if (opset < MIN_OPSET || opset > MAX_OPSET) throw new Error(`fusion writes opset ${MIN_OPSET}–${MAX_OPSET} operators; the stage graphs use opset ${opset}.`);
   for (const stage of manifest.stages) {
-    if (stage.inputs.some((i) => i.role.kind === 'row-indices')) throw new Error(`stage ${stage.index} takes row indices; fusion does not handle them.`);
     const g = models[stage.index - 1]!.graph;
+    if (!g) throw new Error(`${stage.file}: the ONNX model holds no graph.`);
     const names = new Set(g.input.map((v) => v.name));
     for (const input of stage.inputs) if (!names.has(input.name)) throw new Error(`${stage.file}: no graph input "${input.name}" as the manifest says.`);
   }

@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../manifest/index.js';
 import { AdaptiveModel, type ClassifyResult } from '../../runtime/node/index.js';
 import { DEFAULT_MODEL_DIR, startServer, type RunningServer } from '../../server/index.js';
 import { readFashionMnist } from '../../training/data/index.js';
@@ -74,13 +75,15 @@ describe.skipIf(!HAVE_DATA)('server: routes', () => {
     expect((openapi as unknown as { openapi: string }).openapi).toBe('3.1.0');
     const list = (await (await fetch(`${srv.url}/v1/models`)).json()) as { models: Array<{ id: string; default: boolean }> };
     expectSchema('ModelList', list);
+    const bundled = await readManifest(DEFAULT_MODEL_DIR);
     expect(list.models.map((m) => [m.id, m.default])).toEqual([
       [fixtureId, true],
-      ['msdnet-fashion-mnist', false],
+      [bundled.model.id, false],
     ]);
-    const one = (await (await fetch(`${srv.url}/v1/models/msdnet-fashion-mnist`)).json()) as { stages: unknown[]; calibration: { points: unknown[] } };
+    const one = (await (await fetch(`${srv.url}/v1/models/${bundled.model.id}`)).json()) as { stages: unknown[]; calibration: { points: unknown[] }; execution: string };
     expectSchema('ModelSummary', one);
-    expect(one.stages).toHaveLength(4);
+    expect(one.stages).toHaveLength(bundled.stages.length);
+    expect(one.execution).toBe('fused');
     expect(one.calibration.points.length).toBeGreaterThan(10);
     await expectError(await fetch(`${srv.url}/v1/models/nope`), 404, 'unknown_model', /no model "nope"/);
     await expectError(await fetch(`${srv.url}/v2/whatever`), 404, 'not_found');

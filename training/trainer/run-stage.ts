@@ -116,7 +116,7 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
     step = state.step;
     rng.setState(state.rng);
     await trimLog(logPath, startEpoch);
-    spec.log(`${spec.name}: resuming ${startBatch > 0 ? `epoch ${startEpoch + 1} at batch ${startBatch}` : `after epoch ${startEpoch}`} of ${spec.epochs} (step ${step})`);
+    spec.log(`${spec.name}: resuming ${startBatch > 0 ? `epoch ${startEpoch + 1} of ${spec.epochs} at batch ${startBatch}` : `after epoch ${startEpoch} of ${spec.epochs}`} (step ${step})`);
   }
   const everyMs = (spec.checkpointEverySeconds ?? 300) * 1000;
   const records: EpochRecord[] = [];

@@ -178,12 +178,14 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
       const plogp = s.one('Where', [s.one('Greater', [p, zero]), s.one('Mul', [p, s.one('Log', [p])]), zero]);
       const negH = s.one('ReduceSum', [plogp, int64([1], [1])], { keepdims: 0 });
       conf = s.one('Cast', [s.one('Add', [float64(1), s.one('Div', [negH, float64(Math.log(N))])])], { to: ONNX_DTYPE.float32 });
-    } else {
+    } else if (criterion === 'margin') {
       const [top] = s.op('TopK', [probs, int64([2], [1])], { axis: 1 }, 2);
       const top64 = s.one('Cast', [top!], { to: ONNX_DTYPE.float64 });
       const first = s.one('Gather', [top64, int64([0], [])], { axis: 1 });
       const second = s.one('Gather', [top64, int64([1], [])], { axis: 1 });
       conf = s.one('Cast', [s.one('Sub', [first, second])], { to: ONNX_DTYPE.float32 });
+    } else {
+      throw new Error(`no fused form of the criterion ${JSON.stringify(criterion)}.`);
     }
     return s.one('Cast', [conf], { to: ONNX_DTYPE.float64 });
   };

@@ -25,8 +25,9 @@ export function exportCommand(): Command {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       // Weights are read through tfjs; the CPU backend is enough (no kernel runs).
       await selectTrainingBackend({ backend: 'cpu' });
-      // The export's own command line closes the list.
-      const commands = [...opts.command, ['adaptive-exit', ...process.argv.slice(2)].map(shellQuote).join(' ')];
+      // The export's own command line (without the recorded ones) closes the list.
+      const own = process.argv.slice(2).filter((a, i, all) => a !== '--command' && all[i - 1] !== '--command' && !a.startsWith('--command='));
+      const commands = [...opts.command, ['adaptive-exit', ...own].map(shellQuote).join(' ')];
       const manifest = await exportRun(run, opts.out, { full: opts.full, force: opts.force, id: opts.id, version: opts.modelVersion, commands, log });
       process.stdout.write(
         `${JSON.stringify({ out: opts.out, stages: manifest.stages.map((s) => ({ file: s.file, cumulativeMflops: Number(s.cumulativeMflops.toFixed(2)) })), defaultPolicy: manifest.exitPolicy.default })}\n`,

@@ -152,7 +152,8 @@ function serialized(session: StageSession): StageSession {
       tail = result.catch(() => undefined);
       return result;
     },
-    release: () => session.release(),
+    // After the calls already queued, so a session replaced mid-call (a re-fuse) finishes them.
+    release: () => tail.then(() => session.release()),
   };
 }
 
@@ -176,6 +177,7 @@ export class EarlyExitEngine {
   /** The fused graph's session and output names, for the criterion it decides with. */
   private fused: { session: StageSession; graph: FusedGraph } | null = null;
   private fusedProblem: string | undefined;
+  private refusing: Promise<void> | undefined;
 
   private constructor(
     manifest: Manifest,
@@ -308,7 +310,8 @@ export class EarlyExitEngine {
   async classify(batch: Float32Array, n: number, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
     const { budgets, topK } = this.validate(batch, n, options);
     if (this.fused && n > 0 && budgets.every((b) => b.deadlineMs === Infinity)) {
-      if (this.fused.graph.criterion !== this.current.exitPolicy.criterion) await this.loadFused();
+      // Concurrent callers share one re-fuse for a changed criterion.
+      if (this.fused.graph.criterion !== this.current.exitPolicy.criterion) await (this.refusing ??= this.loadFused().finally(() => (this.refusing = undefined)));
       if (this.fused) return this.classifyFused(batch, n, budgets, topK, this.fused);
     }
     const results: ClassifyResult[] = new Array(n);

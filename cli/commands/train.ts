@@ -46,6 +46,7 @@ const DIRECT: ReadonlyArray<[keyof TrainConfig, string]> = [
   ['limitTrain', 'limitTrain'],
   ['limitTest', 'limitTest'],
   ['evalEveryEpoch', 'evalEveryEpoch'],
+  ['initFrom', 'initFrom'],
 ];
 
 const MODEL_ATTRS = ['blocks', 'base', 'step', 'stepMode', 'channels', 'growthRate', 'grFactor', 'bnFactor', 'reduction', 'bottleneck', 'classes', 'input', 'head'];
@@ -57,6 +58,7 @@ export function trainCommand(): Command {
     .option('--data <dir>', 'dataset directory (defaults: CIFAR-10 from `adaptive-exit data cifar10`, Fashion-MNIST from Debian)')
     .option('--out <dir>', 'run directory to create')
     .option('--resume <dir>', 'continue the run in this directory exactly where it stopped')
+    .option('--init-from <run>', 'warm start: stage 1 starts from this finished run\'s stage-1 weights and validation split, on its own schedule')
     .option('--config <file>', 'JSON file with any of the settings below (flags override it)')
     .option('--recipe <name>', `${RECIPES.join(' | ')} (default imta)`, choiceFlag('--recipe', RECIPES))
     .option('--no-ge', 'stage 1 without Gradient Equilibrium')

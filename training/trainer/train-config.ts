@@ -62,6 +62,12 @@ export const TrainConfigSchema = z
     seed: z.number().int().nonnegative(),
     /** Test-set evaluation after every epoch (per-exit accuracy in the log). */
     evalEveryEpoch: z.boolean(),
+    /**
+     * Warm start: another run directory whose stage-1 weights (same architecture) start this run's
+     * stage 1, which then trains them on its own schedule (a warm restart); its validation split
+     * is kept, so held-out images stay held out.
+     */
+    initFrom: z.string().min(1).optional(),
   })
   .strict();
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
@@ -122,6 +128,9 @@ export function parseTrainConfig(value: unknown, root = 'config'): TrainConfig {
   const c = parsed.data;
   parseMsdNetConfig(c.model, `${root}.model`);
   if (c.dataset === 'folder' && !c.data) throw new ConfigError(`${root}.data: expected a directory for the folder dataset, got none.`);
+  if (c.initFrom !== undefined && c.recipe === 'joint') {
+    throw new ConfigError(`${root}.initFrom: a warm start continues stage 1; expected the imta or stage1 recipe, got joint.`);
+  }
   if (c.recipe === 'joint' && !c.isc) throw new ConfigError(`${root}.isc: the joint recipe trains ISC heads; expected true, got false.`);
   return c;
 }

@@ -7,7 +7,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { loadValidationSplit, saveValidationSplit, splitValidation } from '../data/index.js';
+import { loadValidationSplit, saveValidationSplit, splitValidation, type ValidationSplit } from '../data/index.js';
 import { stage1Config, type ModelConfig } from '../models/config.js';
 import { exitCosts } from '../models/cost.js';
 import { MultiExitModel } from '../models/multi-exit-model.js';
@@ -18,6 +18,7 @@ import { collectExitLogits, exitAccuracies } from './exit-outputs.js';
 import { loadRunData } from './load-datasets.js';
 import { runStage, STAGE_FINAL, stageDone, type EpochRecord } from './run-stage.js';
 import { parseTrainConfig, type TrainConfig } from './train-config.js';
+import { loadWarmStart, warmStartModelDir } from './warm-start.js';
 
 export const RUN_FILE = 'run.json';
 export const SPLIT_FILE = 'split.json';
@@ -47,6 +48,20 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/**
+ * The split of a new run: a warm start keeps its init run's split (its weights never saw those
+ * images), so that split must have this run's size; otherwise a fresh seeded one.
+ */
+async function newSplit(cfg: TrainConfig, count: number): Promise<ValidationSplit> {
+  const initSplit = cfg.initFrom === undefined ? undefined : join(cfg.initFrom, SPLIT_FILE);
+  if (initSplit === undefined || !(await exists(initSplit))) return splitValidation(count, cfg.valSize, cfg.seed);
+  const split = await loadValidationSplit(initSplit, count);
+  if (split.valSize !== cfg.valSize) {
+    throw new Error(`initFrom ${cfg.initFrom}: its validation split holds ${split.valSize} images, this run's valSize is ${cfg.valSize}; use the same size.`);
+  }
+  return split;
 }
 
 /** Reads the configuration stored in a run directory. */
@@ -89,7 +104,7 @@ export async function trainRun(runDir: string, config: TrainConfig | undefined, 
   if (cfg.valSize > 0) {
     const split = (await exists(splitPath))
       ? await loadValidationSplit(splitPath, data.train.count)
-      : splitValidation(data.train.count, cfg.valSize, cfg.seed);
+      : await newSplit(cfg, data.train.count);
     if (!(await exists(splitPath))) await saveValidationSplit(splitPath, split);
     trainIndices = split.train;
   } else {
@@ -130,7 +145,11 @@ export async function trainRun(runDir: string, config: TrainConfig | undefined, 
   } else {
     const stage1 = await runStageOrLoad(
       'stage1',
-      async () => MultiExitModel.create(stage1Config(cfg.model, cfg.ge), cfg.seed),
+      async () => {
+        if (cfg.initFrom === undefined) return MultiExitModel.create(stage1Config(cfg.model, cfg.ge), cfg.seed);
+        log(`stage1: warm start from ${warmStartModelDir(cfg.initFrom)}`);
+        return loadWarmStart(runDir, cfg.initFrom, stage1Config(cfg.model, cfg.ge));
+      },
       { objective: 'stage1' },
       cfg.epochs,
       cfg.seed,

@@ -1,7 +1,8 @@
 /**
  * @module training/trainer/training-time
  * How long a run trained, from its stages' epoch logs: wall time summed over epochs, so a run
- * resumed across sessions reports its training time, not the time since the last resume.
+ * resumed across sessions reports its training time, not the time since the last resume. A warm
+ * start's inherited stages come first, named `<init run>/<stage>`.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,10 +17,16 @@ export interface StageTime {
   seconds: number;
 }
 
-/** Per stage of `runDir` (in name order), the epochs logged and their wall seconds; [] when none. */
+/** Where a warm-started run records the training its initial weights had (see warm-start.ts). */
+export const WARM_START_FILE = 'warm-start.json';
+
+/**
+ * Per stage of `runDir` (in name order), the epochs logged and their wall seconds, after the
+ * stages a warm start inherited; [] when none.
+ */
 export async function readTrainingTime(runDir: string): Promise<StageTime[]> {
   const entries = await readdir(runDir, { withFileTypes: true });
-  const out: StageTime[] = [];
+  const out: StageTime[] = await readInherited(join(runDir, WARM_START_FILE));
   for (const dir of entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const text = await readFile(join(runDir, dir, STAGE_LOG), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
@@ -38,4 +45,21 @@ export async function readTrainingTime(runDir: string): Promise<StageTime[]> {
     out.push({ stage: dir, epochs: byEpoch.size, seconds: [...byEpoch.values()].reduce((a, b) => a + b, 0) });
   }
   return out;
+}
+
+async function readInherited(path: string): Promise<StageTime[]> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return [];
+  let parsed: { training?: unknown };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    throw new Error(`${path}: not JSON.`);
+  }
+  const ok = (t: unknown): t is StageTime =>
+    typeof t === 'object' && t !== null && typeof (t as StageTime).stage === 'string' && Number.isInteger((t as StageTime).epochs) && Number.isFinite((t as StageTime).seconds);
+  if (!Array.isArray(parsed.training) || !parsed.training.every(ok)) {
+    throw new Error(`${path}: training: expected [{stage, epochs, seconds}], got ${JSON.stringify(parsed.training)}.`);
+  }
+  return parsed.training;
 }

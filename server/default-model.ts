@@ -5,4 +5,4 @@
  */
 import { fileURLToPath } from 'node:url';
 
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/msdnet-fashion-mnist', import.meta.url));
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/msdnet-cifar10', import.meta.url));

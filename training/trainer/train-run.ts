@@ -18,7 +18,7 @@ import { collectExitLogits, exitAccuracies } from './exit-outputs.js';
 import { loadRunData } from './load-datasets.js';
 import { runStage, STAGE_FINAL, stageDone, type EpochRecord } from './run-stage.js';
 import { parseTrainConfig, type TrainConfig } from './train-config.js';
-import { loadWarmStart, warmStartModelDir } from './warm-start.js';
+import { checkWarmStartSource, loadWarmStart, warmStartModelDir } from './warm-start.js';
 
 export const RUN_FILE = 'run.json';
 export const SPLIT_FILE = 'split.json';
@@ -55,8 +55,13 @@ async function exists(path: string): Promise<boolean> {
  * images), so that split must have this run's size; otherwise a fresh seeded one.
  */
 async function newSplit(cfg: TrainConfig, count: number): Promise<ValidationSplit> {
-  const initSplit = cfg.initFrom === undefined ? undefined : join(cfg.initFrom, SPLIT_FILE);
-  if (initSplit === undefined || !(await exists(initSplit))) return splitValidation(count, cfg.valSize, cfg.seed);
+  if (cfg.initFrom === undefined) return splitValidation(count, cfg.valSize, cfg.seed);
+  await checkWarmStartSource(cfg.initFrom);
+  const initSplit = join(cfg.initFrom, SPLIT_FILE);
+  if (!(await exists(initSplit))) {
+    // Without a split there, its weights saw every training image: none could be held out now.
+    throw new Error(`initFrom ${cfg.initFrom}: that run held out no validation images (no ${SPLIT_FILE}); a warm start from it needs valSize 0 (--val-size 0).`);
+  }
   const split = await loadValidationSplit(initSplit, count);
   if (split.valSize !== cfg.valSize) {
     throw new Error(`initFrom ${cfg.initFrom}: its validation split holds ${split.valSize} images, this run's valSize is ${cfg.valSize}; use the same size.`);

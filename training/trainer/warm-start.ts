@@ -19,15 +19,20 @@ export function warmStartModelDir(initFrom: string): string {
   return join(initFrom, WARM_START_STAGE, STAGE_FINAL);
 }
 
+/** @throws Error unless `initFrom` is a run with a finished stage 1. */
+export async function checkWarmStartSource(initFrom: string): Promise<void> {
+  if (!(await stageDone(join(initFrom, WARM_START_STAGE)))) {
+    throw new Error(`initFrom ${initFrom}: expected a run with a finished ${WARM_START_STAGE} (${warmStartModelDir(initFrom)}/model.json), found none.`);
+  }
+}
+
 /**
  * Loads the init run's finished stage-1 model, checks that it has this run's architecture, and
  * records in `runDir` the training those weights had (so the run's training time includes it).
  * @throws Error naming the directory and, on a mismatch, the first differing field.
  */
 export async function loadWarmStart(runDir: string, initFrom: string, expected: ModelConfig): Promise<MultiExitModel> {
-  if (!(await stageDone(join(initFrom, WARM_START_STAGE)))) {
-    throw new Error(`initFrom ${initFrom}: expected a run with a finished ${WARM_START_STAGE} (${warmStartModelDir(initFrom)}/model.json), found none.`);
-  }
+  await checkWarmStartSource(initFrom);
   const model = await loadModel(warmStartModelDir(initFrom));
   const difference = firstDifference(model.config, expected, 'model');
   if (difference) {

@@ -73,5 +73,10 @@ describe.skipIf(!HAVE_DATA)('warm start from another run', () => {
     );
     await expect(trainRun(join(root, 'none'), tiny({ initFrom: join(root, 'nowhere') }))).rejects.toThrow(/expected a run with a finished stage1/);
     expect(() => parseTrainConfig(tiny({ initFrom: first, recipe: 'joint' }))).toThrow(/initFrom: a warm start continues stage 1/);
+    // A run without a validation split trained on every image: nothing can be held out after it.
+    const whole = join(root, 'whole');
+    await trainRun(whole, tiny({ valSize: 0, limitTrain: 64 }));
+    await expect(trainRun(join(root, 'held'), tiny({ initFrom: whole }))).rejects.toThrow(/held out no validation images .*needs valSize 0/);
+    await trainRun(join(root, 'all'), tiny({ initFrom: whole, valSize: 0, limitTrain: 64 }));
   });
 });

@@ -15,7 +15,7 @@ import { resolveBudgets, type Budget, type ResolvedBudget } from './budget.js';
 import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/confidence.js';
 import { InputError, ModelLoadError } from './errors.js';
 import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
-import { FUSED_CAPS, FUSED_THRESHOLDS, fuseStageGraphs, type FusedGraph } from './fuse-stages.js';
+import { FUSED_CAPS, FUSED_THRESHOLDS, fuseStageGraphs, type BatchFusedGraph, type FusedForm, type FusedGraph, type SingleFusedGraph } from './fuse-stages.js';
 import { isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor } from './tensor.js';
 
 /** Where the engine gets its model from. */
@@ -157,6 +157,12 @@ function serialized(session: StageSession): StageSession {
   };
 }
 
+/** A fused graph and the session running it. */
+interface LoadedFused<G extends FusedGraph> {
+  session: StageSession;
+  graph: G;
+}
+
 /** Smoothing of the per-row stage-time estimate that deadlines use. */
 const TIME_EMA = 0.2;
 
@@ -174,8 +180,11 @@ export class EarlyExitEngine {
   /** Per stage: smoothed ms per row and ms per call overhead are not separated; ms per row is enough for deadlines. */
   private readonly msPerRow: number[];
   private released = false;
-  /** The fused graph's session and output names, for the criterion it decides with. */
-  private fused: { session: StageSession; graph: FusedGraph } | null = null;
+  /**
+   * The fused graphs' sessions and output names, for the criterion they decide with: the batch
+   * form, and the single form for one-sample calls (null where it did not load).
+   */
+  private fused: { batch: LoadedFused<BatchFusedGraph>; single: LoadedFused<SingleFusedGraph> | null } | null = null;
   private fusedProblem: string | undefined;
   private refusing: Promise<void> | undefined;
 
@@ -242,17 +251,27 @@ export class EarlyExitEngine {
   private async loadFused(): Promise<void> {
     const old = this.fused;
     this.fused = null;
-    if (old) await old.session.release();
+    if (old) await Promise.all([old.batch.session.release(), old.single?.session.release()]);
     if (!this.stageBytes) return;
-    if (!this.backend.createFusedSession) {
+    const create = this.backend.createFusedSession?.bind(this.backend);
+    if (!create) {
       this.fusedProblem = 'the backend does not load fused graphs';
       return;
     }
+    const { criterion } = this.current.exitPolicy;
+    const load = async <G extends FusedGraph>(graph: G): Promise<LoadedFused<G> | null> => {
+      const session = await create(graph.bytes);
+      return session && { session: serialized(session), graph };
+    };
     try {
-      const graph = fuseStageGraphs(this.current, this.stageBytes, this.current.exitPolicy.criterion);
-      const session = await this.backend.createFusedSession(graph.bytes);
-      if (session) this.fused = { session: serialized(session), graph };
-      this.fusedProblem = session ? undefined : 'the execution provider runs stage by stage';
+      const batch = await load(fuseStageGraphs(this.current, this.stageBytes, criterion, 'batch'));
+      this.fusedProblem = batch ? undefined : 'the execution provider runs stage by stage';
+      if (!batch) return;
+      // The single form only speeds up one-sample calls; without it they run the batch form.
+      const single = await Promise.resolve()
+        .then(() => load(fuseStageGraphs(this.current, this.stageBytes!, criterion, 'single')))
+        .catch(() => null);
+      this.fused = { batch, single };
     } catch (e) {
       this.fusedProblem = (e as Error).message;
     }
@@ -261,6 +280,12 @@ export class EarlyExitEngine {
   /** How classify calls without a deadline run: 'fused' when the fused graph loaded, else 'staged'. */
   get execution(): Execution {
     return this.fused ? 'fused' : 'staged';
+  }
+
+  /** The fused graph forms loaded: 'batch', and 'single' when one-sample calls have their own form. */
+  get fusedForms(): FusedForm[] {
+    if (!this.fused) return [];
+    return this.fused.single ? ['batch', 'single'] : ['batch'];
   }
 
   /** Why classify runs stage by stage although fusion was asked for (undefined when fused or off). */
@@ -311,8 +336,9 @@ export class EarlyExitEngine {
     const { budgets, topK } = this.validate(batch, n, options);
     if (this.fused && n > 0 && budgets.every((b) => b.deadlineMs === Infinity)) {
       // Concurrent callers share one re-fuse for a changed criterion.
-      if (this.fused.graph.criterion !== this.current.exitPolicy.criterion) await (this.refusing ??= this.loadFused().finally(() => (this.refusing = undefined)));
-      if (this.fused) return this.classifyFused(batch, n, budgets, topK, this.fused);
+      if (this.fused.batch.graph.criterion !== this.current.exitPolicy.criterion) await (this.refusing ??= this.loadFused().finally(() => (this.refusing = undefined)));
+      const fused = this.fused;
+      if (fused) return n === 1 && fused.single ? this.classifySingle(batch, budgets[0]!, topK, fused.single) : this.classifyFused(batch, n, budgets, topK, fused.batch);
     }
     const results: ClassifyResult[] = new Array(n);
     for await (const event of this.stages(batch, n, budgets, topK, false)) {
@@ -347,11 +373,9 @@ export class EarlyExitEngine {
     return { budgets: resolveBudgets(options.budget, n, this.current), topK };
   }
 
-  /** One call of the fused graph: per-row thresholds and caps in, each exit's leaving rows out. */
-  private async classifyFused(batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, fused: { session: StageSession; graph: FusedGraph }): Promise<ClassifyResult[]> {
-    const manifest = this.current;
+  /** The fused graphs' feeds: the images with per-row thresholds and caps. */
+  private fusedFeeds(batch: Float32Array, n: number, budgets: ResolvedBudget[]): Record<string, CoreTensor> {
     const K = this.numExits;
-    const N = manifest.classNames.length;
     const [C, H, W] = this.sampleDims;
     const thresholds = new Float64Array(n * K);
     const caps = new BigInt64Array(n);
@@ -360,13 +384,49 @@ export class EarlyExitEngine {
       for (let k = 0; k < K; k++) thresholds[i * K + k] = b.thresholds[k]!;
       caps[i] = BigInt(b.lastExit);
     }
-    const image = manifest.stages[0]!.inputs.find((t) => t.role.kind === 'image')!.name;
-    const t0 = performance.now();
-    const out = await fused.session.run({
+    const image = this.current.stages[0]!.inputs.find((t) => t.role.kind === 'image')!.name;
+    return {
       [image]: { type: 'float32', data: batch, dims: [n, C, H, W] },
       [FUSED_THRESHOLDS]: { type: 'float64', data: thresholds, dims: [n, K] },
       [FUSED_CAPS]: { type: 'int64', data: caps, dims: [n] },
+    };
+  }
+
+  /** Counts a fused call in {@link stats}: `reaching[k-1]` rows ran stage k. */
+  private countFused(reaching: number[]): void {
+    reaching.forEach((rows, k) => {
+      this.stats.rowsPerStage[k]! += rows;
+      if (rows > 0) this.stats.callsPerStage[k]! += 1;
     });
+    this.stats.samples += reaching[0]!;
+    this.stats.fusedCalls += 1;
+  }
+
+  /** One call of the single-form fused graph: one sample in, the logits of its exit and the exit out. */
+  private async classifySingle(batch: Float32Array, budget: ResolvedBudget, topK: number, fused: LoadedFused<SingleFusedGraph>): Promise<ClassifyResult[]> {
+    const manifest = this.current;
+    const K = this.numExits;
+    const N = manifest.classNames.length;
+    const t0 = performance.now();
+    const out = await fused.session.run(this.fusedFeeds(batch, 1, [budget]));
+    const ms = performance.now() - t0;
+    const logits = out[fused.graph.logits];
+    const exitTensor = out[fused.graph.exit];
+    const exit = exitTensor?.type === 'int64' ? Number(exitTensor.data[0]) : NaN;
+    if (logits?.type !== 'float32' || isDeviceTensor(logits) || logits.data.length !== N || !(exit >= 1 && exit <= K)) {
+      throw new ModelLoadError('fused graph (single form): the logits or the exit taken are missing or inconsistent.');
+    }
+    this.countFused(Array.from({ length: K }, (_, k) => (k < exit ? 1 : 0)));
+    return [prediction(logits.data, softmaxRows(logits.data, N), 0, exit, manifest, topK, [ms])];
+  }
+
+  /** One call of the batch-form fused graph: per-row thresholds and caps in, each exit's leaving rows out. */
+  private async classifyFused(batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, fused: LoadedFused<BatchFusedGraph>): Promise<ClassifyResult[]> {
+    const manifest = this.current;
+    const K = this.numExits;
+    const N = manifest.classNames.length;
+    const t0 = performance.now();
+    const out = await fused.session.run(this.fusedFeeds(batch, n, budgets));
     const ms = performance.now() - t0;
     const results: ClassifyResult[] = new Array(n);
     const leaving: number[] = [];
@@ -386,14 +446,8 @@ export class EarlyExitEngine {
     }
     if (leaving.reduce((a, b) => a + b, 0) !== n) throw new ModelLoadError(`fused graph: ${leaving.reduce((a, b) => a + b, 0)} rows came back for ${n}.`);
     // Rows reaching stage k: those leaving at k or later.
-    let reaching = 0;
-    for (let k = K; k >= 1; k--) {
-      reaching += leaving[k - 1]!;
-      this.stats.rowsPerStage[k - 1]! += reaching;
-      if (reaching > 0) this.stats.callsPerStage[k - 1]! += 1;
-    }
-    this.stats.samples += n;
-    this.stats.fusedCalls += 1;
+    const reaching = leaving.map((_, k) => leaving.slice(k).reduce((a, b) => a + b, 0));
+    this.countFused(reaching);
     return results;
   }
 
@@ -513,7 +567,8 @@ export class EarlyExitEngine {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await Promise.all([...this.sessions, ...(this.fused ? [this.fused.session] : [])].map((s) => s.release()));
+    const fused = this.fused ? [this.fused.batch.session, ...(this.fused.single ? [this.fused.single.session] : [])] : [];
+    await Promise.all([...this.sessions, ...fused].map((s) => s.release()));
   }
 }
 

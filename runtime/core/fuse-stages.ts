@@ -24,15 +24,34 @@ import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
 export const FUSED_THRESHOLDS = 'exit_thresholds';
 export const FUSED_CAPS = 'exit_caps';
 
-/** What {@link fuseStageGraphs} returns. */
-export interface FusedGraph {
+/**
+ * The fused graph's two forms: 'batch' compacts the rows that stay after every exit; 'single'
+ * takes exactly one row, so nothing is compacted and an exit is one `If` (it runs batch-1 calls).
+ */
+export type FusedForm = 'batch' | 'single';
+
+interface FusedGraphBase {
   bytes: Uint8Array;
+  criterion: ExitCriterion;
+}
+/** The batch form's outputs. */
+export interface BatchFusedGraph extends FusedGraphBase {
+  form: 'batch';
   /** Per exit (index k-1): the output holding the logits of the rows that leave at exit k. */
   logits: string[];
   /** Per exit: the output holding those rows' positions in the input batch (int64). */
   rows: string[];
-  criterion: ExitCriterion;
 }
+/** The single form's outputs. */
+export interface SingleFusedGraph extends FusedGraphBase {
+  form: 'single';
+  /** The output holding the logits `[1, N]` of the exit taken. */
+  logits: string;
+  /** The output holding the exit taken (int64 `[1]`, 1-based). */
+  exit: string;
+}
+/** What {@link fuseStageGraphs} returns. */
+export type FusedGraph = BatchFusedGraph | SingleFusedGraph;
 
 /** The stage graph opsets whose operator forms (ReduceMax's `axes` attribute) this file writes. */
 const MIN_OPSET = 13;
@@ -121,7 +140,9 @@ function attribute(name: string, v: number | number[] | Graph): Attribute {
  *   inputs, an opset outside 13–17, fewer than two classes, names the manifest does not list);
  *   the engine then runs stage by stage.
  */
-export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Array[], criterion: ExitCriterion): FusedGraph {
+export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Array[], criterion: ExitCriterion, form?: 'batch'): BatchFusedGraph;
+export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Array[], criterion: ExitCriterion, form: 'single'): SingleFusedGraph;
+export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Array[], criterion: ExitCriterion, form: FusedForm = 'batch'): FusedGraph {
   const type = modelProtoType();
   const K = manifest.stages.length;
   const N = manifest.classNames.length;
@@ -193,12 +214,8 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   /** The rows of `x` where `mask` is true (one op instead of NonZero, Reshape and Gather). */
   const rowsWhere = (s: Scope, x: string, mask: string) => s.one('Compress', [x, mask], { axis: 0 });
 
-  /**
-   * Writes stage k and everything after it into `s`. `live` maps tensor keys to their names in
-   * this scope (already reduced to the rows that reach stage k). Returns, per exit k..K, the
-   * names (in this scope) of the leaving rows' logits and positions.
-   */
-  const build = (k: number, s: Scope, live: Map<string, string>, rows: string, thresholds: string, caps: string): Array<[string, string]> => {
+  /** Writes stage k's nodes into `s`, its inputs read from `live`; returns the name mapper and the logits. */
+  const inlineStage = (k: number, s: Scope, live: Map<string, string>) => {
     const stage = manifest.stages[k - 1]!;
     const g = models[k - 1]!.graph;
     const rename = new Map<string, string>();
@@ -210,24 +227,36 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
       s.graph.node.push({ ...n, name: `s${k}/${n.name}`, input: n.input.map(mapName), output: n.output.map(mapName) });
     }
     const logitsOut = stage.outputs.find((o) => o.role.kind === 'logits')!;
-    const logits = mapName(logitsOut.name);
-    // A branch's outputs must be its own values; `rows` may come from the enclosing scope.
-    if (k === manifest.stages.length) return [[logits, s === main ? rows : s.one('Identity', [rows])]];
-
-    // The exit decision, as the staged engine makes it: stay while below the threshold and before the cap.
-    const threshold = s.one('Gather', [thresholds, int64([k - 1], [])], { axis: 1 });
-    const passes = s.one('GreaterOrEqual', [confidence(s, logits), threshold]);
-    const beforeCap = s.one('Less', [int64([k], []), caps]);
-    const stays = s.one('And', [s.one('Not', [passes]), beforeCap]);
-    const leaves = s.one('Not', [stays]);
-    const here: [string, string] = [rowsWhere(s, logits, leaves), rowsWhere(s, rows, leaves)];
-    // Computed out here: the If's condition needs its size.
-    const nextRows = rowsWhere(s, rows, stays);
-
     // Tensors that later stages read: the live ones not yet used up and this stage's outputs.
     const carry = new Map<string, string>();
     for (const [key, name] of live) if ((last.get(key) ?? 0) > k) carry.set(key, name);
     for (const o of stage.outputs) if ((last.get(outputKey(k, o.name)) ?? 0) > k) carry.set(outputKey(k, o.name), mapName(o.name));
+    return { logits: mapName(logitsOut.name), carry };
+  };
+
+  /** Whether each row leaves at exit k, as the staged engine decides: it stays while below the threshold and before the cap. */
+  const decide = (k: number, s: Scope, logits: string, thresholds: string, caps: string) => {
+    const threshold = s.one('Gather', [thresholds, int64([k - 1], [])], { axis: 1 });
+    const passes = s.one('GreaterOrEqual', [confidence(s, logits), threshold]);
+    const beforeCap = s.one('Less', [int64([k], []), caps]);
+    const stays = s.one('And', [s.one('Not', [passes]), beforeCap]);
+    return { stays, leaves: s.one('Not', [stays]) };
+  };
+
+  /**
+   * Batch form: writes stage k and everything after it into `s`. `live` maps tensor keys to their
+   * names in this scope (already reduced to the rows that reach stage k). Returns, per exit
+   * k..K, the names (in this scope) of the leaving rows' logits and positions.
+   */
+  const build = (k: number, s: Scope, live: Map<string, string>, rows: string, thresholds: string, caps: string): Array<[string, string]> => {
+    const { logits, carry } = inlineStage(k, s, live);
+    // A branch's outputs must be its own values; `rows` may come from the enclosing scope.
+    if (k === K) return [[logits, s === main ? rows : s.one('Identity', [rows])]];
+
+    const { stays, leaves } = decide(k, s, logits, thresholds, caps);
+    const here: [string, string] = [rowsWhere(s, logits, leaves), rowsWhere(s, rows, leaves)];
+    // Computed out here: the If's condition needs its size.
+    const nextRows = rowsWhere(s, rows, stays);
 
     const later = K - k;
     const outInfo = (scopeOut: Array<[string, string]>): ValueInfo[] => scopeOut.flatMap(([l, r]) => [valueInfo(l, ONNX_DTYPE.float32, ['rows', N]), valueInfo(r, ONNX_DTYPE.int64, ['rows'])]);
@@ -251,15 +280,42 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     return [here, ...afterwards];
   };
 
-  const rows = main.one('Range', [int64([0], []), main.one('Gather', [main.one('Shape', [image]), int64([0], [])], { axis: 0 }), int64([1], [])]);
-  const exits = build(1, main, new Map([[IMAGE_KEY, image]]), rows, FUSED_THRESHOLDS, FUSED_CAPS);
+  /**
+   * Single form (one row): writes stage k and everything after it into `s`; returns the names of
+   * the logits of the exit taken and of its number. Nothing is compacted: a branch reads the
+   * enclosing scope's tensors in place, so the only per-exit work is the decision and the `If`.
+   */
+  const buildSingle = (k: number, s: Scope, live: Map<string, string>): [string, string] => {
+    const { logits, carry } = inlineStage(k, s, live);
+    if (k === K) return [s === main ? logits : s.one('Identity', [logits]), s.one('Identity', [int64([k], [1])])];
+    const { leaves } = decide(k, s, logits, FUSED_THRESHOLDS, FUSED_CAPS);
+    const info = ([l, e]: [string, string]): ValueInfo[] => [valueInfo(l, ONNX_DTYPE.float32, [1, N]), valueInfo(e, ONNX_DTYPE.int64, [1])];
+    const here = new Scope(`exit_${k}`, counter);
+    here.graph.output = info([here.one('Identity', [logits]), here.one('Identity', [int64([k], [1])])]);
+    const next = new Scope(`stages_after_${k}`, counter);
+    next.graph.output = info(buildSingle(k + 1, next, carry));
+    const [l, e] = s.op('If', [leaves], { then_branch: here.graph, else_branch: next.graph }, 2);
+    return [l!, e!];
+  };
+
   const [, C, H, W] = manifest.input.dims;
+  const batch = form === 'single' ? 1 : 'batch';
   main.graph.input = [
-    valueInfo(image, ONNX_DTYPE.float32, ['batch', C, H, W]),
-    valueInfo(FUSED_THRESHOLDS, ONNX_DTYPE.float64, ['batch', K]),
-    valueInfo(FUSED_CAPS, ONNX_DTYPE.int64, ['batch']),
+    valueInfo(image, ONNX_DTYPE.float32, [batch, C, H, W]),
+    valueInfo(FUSED_THRESHOLDS, ONNX_DTYPE.float64, [batch, K]),
+    valueInfo(FUSED_CAPS, ONNX_DTYPE.int64, [batch]),
   ];
-  main.graph.output = exits.flatMap(([l, r], i) => [valueInfo(l, ONNX_DTYPE.float32, [`rows_${i + 1}`, N]), valueInfo(r, ONNX_DTYPE.int64, [`rows_${i + 1}`])]);
+  let outputs: { logits: string; exit: string } | { logits: string[]; rows: string[] };
+  if (form === 'single') {
+    const [logits, exit] = buildSingle(1, main, new Map([[IMAGE_KEY, image]]));
+    main.graph.output = [valueInfo(logits, ONNX_DTYPE.float32, [1, N]), valueInfo(exit, ONNX_DTYPE.int64, [1])];
+    outputs = { logits, exit };
+  } else {
+    const rows = main.one('Range', [int64([0], []), main.one('Gather', [main.one('Shape', [image]), int64([0], [])], { axis: 0 }), int64([1], [])]);
+    const exits = build(1, main, new Map([[IMAGE_KEY, image]]), rows, FUSED_THRESHOLDS, FUSED_CAPS);
+    main.graph.output = exits.flatMap(([l, r], i) => [valueInfo(l, ONNX_DTYPE.float32, [`rows_${i + 1}`, N]), valueInfo(r, ONNX_DTYPE.int64, [`rows_${i + 1}`])]);
+    outputs = { logits: exits.map(([l]) => l), rows: exits.map(([, r]) => r) };
+  }
   main.graph.initializer.push(...constants.values());
 
   const model = {
@@ -268,5 +324,6 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     opsetImport: [{ domain: '', version: opset }],
     graph: main.graph,
   };
-  return { bytes: type.encode(type.fromObject(model)).finish(), logits: exits.map(([l]) => l), rows: exits.map(([, r]) => r), criterion };
+  const bytes = type.encode(type.fromObject(model)).finish();
+  return 'exit' in outputs ? { form: 'single', bytes, criterion, ...outputs } : { form: 'batch', bytes, criterion, ...outputs };
 }

@@ -251,6 +251,7 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
     const C = manifest.classNames.length;
     try {
       expect(fused.execution).toBe('fused');
+      expect(fused.fusedForms).toEqual(['batch', 'single']);
       for (const criterion of ['max-softmax', 'entropy', 'margin'] as const) {
         fused.setPolicy({ ...manifest.exitPolicy, criterion }, { ...manifest.calibration, criterion });
         const conf = full.logits.map((z) => rowConfidences(softmaxRows(z, C), C, criterion));
@@ -271,6 +272,17 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
         expect(got.map((r) => r.exit), criterion).toEqual(want);
         expect(got.map((r) => r.classIndex), criterion).toEqual(want.map((k, i) => full.predictions[k - 1]![i]));
         got.forEach((r, i) => expect(r.confidence, `${criterion} sample ${i}`).toBe(conf[r.exit - 1]![i]));
+
+        // One sample per call runs the single form (no compaction): the same decisions, one
+        // fused call each, and each stage counted once for every sample that reached it.
+        fused.resetStats();
+        const single: ClassifyResult[] = [];
+        for (let i = 0; i < N; i++) single.push(...(await fused.classify(images.data.subarray(i * 784, (i + 1) * 784), 1, { budget: budgets[i]! })));
+        expect(fused.stats.fusedCalls, criterion).toBe(N);
+        expect(single.map((r) => r.exit), criterion).toEqual(want);
+        expect(single.map((r) => [r.classIndex, r.confidence, r.mflops]), criterion).toEqual(got.map((r) => [r.classIndex, r.confidence, r.mflops]));
+        expect(fused.stats.rowsPerStage, criterion).toEqual(rowsPerStage(want, K));
+        expect(fused.stats.callsPerStage, criterion).toEqual(rowsPerStage(want, K));
       }
       // A deadline needs per-stage timing: that call runs stage by stage.
       fused.resetStats();

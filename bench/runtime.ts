@@ -6,7 +6,10 @@
  * full.onnx (every exit in one graph), (b) every stage without early exit, (c) early exit at the
  * default policy and four calibration points, run through the fused early-exit graph (one session
  * call per batch) and stage by stage (one call per stage); for each the accuracy, mean MFLOPs, the wall-clock
- * speedup over (a) and that speedup divided by the FLOPs-predicted one. Batch 1 runs with
+ * speedup over (a) and that speedup divided by the FLOPs-predicted one. Because stages do not run
+ * at the same FLOPs per second, it also gives the speedup their measured times predict (each
+ * stage's time per row, run stage by stage without exit, summed up to every sample's exit) and
+ * the speedup divided by that one: what the engine's own overhead leaves. Batch 1 runs with
  * `--latency-threads` (default 1) intra-op threads per session, batch 64 with
  * `--throughput-threads` (default: all cores). For CIFAR-shaped models, PyTorch eager inference of
  * the same architecture (../shared/peers/torch_msdnet.py --bench-infer) runs in the same
@@ -89,6 +92,10 @@ interface Row {
   speedup?: number;
   flopsSpeedup?: number;
   efficiency?: number;
+  /** The speedup that the stages' measured times per row predict for this mode's exits. */
+  stageTimeSpeedup?: number;
+  /** speedup / stageTimeSpeedup. */
+  stageTimeEfficiency?: number;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -118,6 +125,8 @@ const budgets: Array<[string, Budget | undefined]> = [
 ];
 
 const rows: Row[] = [];
+/** Per batch size, each stage's time per row (ms) when run stage by stage without exit. */
+const stageTimes: Array<{ batch: number; msPerRow: number[] }> = [];
 for (const batch of [1, 64] as const) {
   const threads = threadsFor[batch];
   const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -136,6 +145,8 @@ for (const batch of [1, 64] as const) {
     execution: string;
     key: string;
     mflops: number[];
+    /** The exit each sample of the last pass took. */
+    exits: number[];
     run(o: number, size: number): Promise<number[]>;
   }
   const modes: Mode[] = [
@@ -144,10 +155,12 @@ for (const batch of [1, 64] as const) {
       execution: '-',
       key: 'full.onnx',
       mflops: [],
+      exits: [],
       async run(o, size) {
         const res = await full.run({ [manifest.input.name]: new ort.Tensor('float32', images.subarray(o * per, (o + size) * per), [size, C, H, W]) });
         const z = res[manifest.fullModel?.outputs.at(-1) ?? `logits_${K}`]!.data as Float32Array;
         this.mflops.push(...new Array<number>(size).fill(fullMflops));
+        this.exits.push(...new Array<number>(size).fill(K));
         return Array.from({ length: size }, (_, i) => {
           let best = 0;
           for (let c = 1; c < N; c++) if (z[i * N + c]! > z[i * N + best]!) best = c;
@@ -162,9 +175,11 @@ for (const batch of [1, 64] as const) {
           execution: model.execution,
           key: `${model.execution}: ${mode}`,
           mflops: [],
+          exits: [],
           async run(o, size) {
             const res = await model.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget, topK: 1 });
             this.mflops.push(...res.map((s) => s.mflops));
+            this.exits.push(...res.map((s) => s.exit));
             return res.map((s) => s.classIndex);
           },
         }),
@@ -179,9 +194,23 @@ for (const batch of [1, 64] as const) {
     for (const m of modes) {
       process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${m.key}\n`);
       m.mflops.length = 0;
+      m.exits.length = 0;
       passes.get(m.key)!.push(await pass(batch, (o, size) => m.run(o, size)));
     }
   }
+  // Each stage's time per row at this batch size: one staged pass without early exit.
+  const staged = models.find((m) => m.execution === 'staged') ?? (await AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: false }));
+  const stageMs = new Array<number>(K).fill(0);
+  process.stderr.write(`batch ${batch}: stage times, staged without early exit\n`);
+  await pass(batch, async (o, size) => {
+    const res = await staged.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget: budgets[0]![1], topK: 1 });
+    res[0]!.stageMs.forEach((ms, k) => (stageMs[k]! += ms / size));
+    return [];
+  });
+  if (!models.includes(staged)) await staged.close();
+  stageTimes.push({ batch, msPerRow: stageMs.map((ms) => ms / Math.floor(n / batch)) });
+  const upTo = stageMs.map((_, k) => stageMs.slice(0, k + 1).reduce((a, b) => a + b, 0));
+
   let fullIps = 0;
   for (const m of modes) {
     const ps = passes.get(m.key)!;
@@ -195,6 +224,8 @@ for (const batch of [1, 64] as const) {
       row.speedup = ips / fullIps;
       row.flopsSpeedup = fullMflops / meanMflops;
       row.efficiency = row.speedup / row.flopsSpeedup;
+      row.stageTimeSpeedup = upTo[K - 1]! / (m.exits.reduce((a, e) => a + upTo[e - 1]!, 0) / m.exits.length);
+      row.stageTimeEfficiency = row.speedup / row.stageTimeSpeedup;
     }
     rows.push(row);
   }
@@ -233,18 +264,20 @@ if (!torchSkipped) {
 }
 
 const fmt = (v: number | undefined, d = 2) => (v === undefined ? '-' : v.toFixed(d));
-console.table(rows.map((r) => ({ mode: r.mode, execution: r.execution, batch: r.batch, threads: r.threads, 'img/s': fmt(r.imagesPerSecond, 0), 'p50 ms': fmt(r.p50Ms), 'p99 ms': fmt(r.p99Ms), 'acc %': fmt(r.accuracy), MFLOPs: fmt(r.meanMflops), speedup: fmt(r.speedup), 'FLOPs speedup': fmt(r.flopsSpeedup), 'speedup / FLOPs speedup': fmt(r.efficiency) })));
+console.table(rows.map((r) => ({ mode: r.mode, execution: r.execution, batch: r.batch, threads: r.threads, 'img/s': fmt(r.imagesPerSecond, 0), 'p50 ms': fmt(r.p50Ms), 'p99 ms': fmt(r.p99Ms), 'acc %': fmt(r.accuracy), MFLOPs: fmt(r.meanMflops), speedup: fmt(r.speedup), 'FLOPs speedup': fmt(r.flopsSpeedup), 'speedup / FLOPs speedup': fmt(r.efficiency), 'stage-time speedup': fmt(r.stageTimeSpeedup), 'speedup / stage-time speedup': fmt(r.stageTimeEfficiency) })));
 if (torchRows.length > 0) console.table(torchRows.map((t) => ({ batch: t.batch, threads: t.threads, 'PyTorch img/s': fmt(t.imagesPerSecond, 0), 'full.onnx / PyTorch': fmt(t.fullOnnxVsTorch), 'default policy / PyTorch': fmt(t.defaultPolicyVsTorch) })));
 else console.log(`PyTorch comparison skipped: ${torchSkipped}`);
 
 mkdirSync(resolve(out, '..'), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), model: manifest.model, dataset, images: n, rows, torch: torchRows, torchSkipped }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: availableParallelism(), model: manifest.model, dataset, images: n, rows, stageTimes, torch: torchRows, torchSkipped }, null, 2)}\n`);
 const md = [
   `Model \`${manifest.model.id}\` (${dataset}, ${K} exits, ${fullMflops.toFixed(2)} MFLOPs), ${n} test images, ${cpus()[0]?.model ?? 'CPU'}.`,
   '',
-  '| mode | execution | batch | threads | img/s | p50 ms | p99 ms | acc % | MFLOPs | speedup | FLOPs speedup | ratio |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.mode} | ${r.execution} | ${r.batch} | ${r.threads} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.accuracy)} | ${fmt(r.meanMflops)} | ${fmt(r.speedup)} | ${fmt(r.flopsSpeedup)} | ${fmt(r.efficiency)} |`),
+  '| mode | execution | batch | threads | img/s | p50 ms | p99 ms | acc % | MFLOPs | speedup | FLOPs speedup | ratio | stage-time speedup | ratio to it |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.mode} | ${r.execution} | ${r.batch} | ${r.threads} | ${fmt(r.imagesPerSecond, 0)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.accuracy)} | ${fmt(r.meanMflops)} | ${fmt(r.speedup)} | ${fmt(r.flopsSpeedup)} | ${fmt(r.efficiency)} | ${fmt(r.stageTimeSpeedup)} | ${fmt(r.stageTimeEfficiency)} |`),
+  '',
+  `Stage time per row, run stage by stage without early exit (ms, stages 1..${K}): ${stageTimes.map((t) => `batch ${t.batch}: ${t.msPerRow.map((v) => v.toFixed(3)).join(' / ')}`).join('; ')}. FLOPs share per stage: ${manifest.stages.map((st) => ((100 * st.mflops) / fullMflops).toFixed(1) + '%').join(' / ')}.`,
   '',
   ...(torchRows.length > 0
     ? ['| PyTorch 1.13 eager | threads | img/s | full.onnx / PyTorch | default policy / PyTorch |', '|---|---|---|---|---|', ...torchRows.map((t) => `| batch ${t.batch} | ${t.threads} | ${fmt(t.imagesPerSecond, 0)} | ${fmt(t.fullOnnxVsTorch)} | ${fmt(t.defaultPolicyVsTorch)} |`)]

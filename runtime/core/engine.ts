@@ -15,7 +15,7 @@ import { resolveBudgets, type Budget, type ResolvedBudget } from './budget.js';
 import { argmaxRow, rowConfidence, softmaxRows } from '../../manifest/confidence.js';
 import { InputError, ModelLoadError } from './errors.js';
 import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
-import { FUSED_CAPS, FUSED_THRESHOLDS, fuseStageGraphs, type BatchFusedGraph, type FusedForm, type FusedGraph, type SingleFusedGraph } from './fuse-stages.js';
+import { float32Threshold, FUSED_CAPS, FUSED_THRESHOLDS, fuseStageGraphs, type BatchFusedGraph, type FusedForm, type FusedGraph, type SingleFusedGraph } from './fuse-stages.js';
 import { isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor } from './tensor.js';
 
 /** Where the engine gets its model from. */
@@ -377,17 +377,17 @@ export class EarlyExitEngine {
   private fusedFeeds(batch: Float32Array, n: number, budgets: ResolvedBudget[]): Record<string, CoreTensor> {
     const K = this.numExits;
     const [C, H, W] = this.sampleDims;
-    const thresholds = new Float64Array(n * K);
+    const thresholds = new Float32Array(n * K);
     const caps = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
       const b = budgets[i]!;
-      for (let k = 0; k < K; k++) thresholds[i * K + k] = b.thresholds[k]!;
+      for (let k = 0; k < K; k++) thresholds[i * K + k] = float32Threshold(b.thresholds[k]!);
       caps[i] = BigInt(b.lastExit);
     }
     const image = this.current.stages[0]!.inputs.find((t) => t.role.kind === 'image')!.name;
     return {
       [image]: { type: 'float32', data: batch, dims: [n, C, H, W] },
-      [FUSED_THRESHOLDS]: { type: 'float64', data: thresholds, dims: [n, K] },
+      [FUSED_THRESHOLDS]: { type: 'float32', data: thresholds, dims: [n, K] },
       [FUSED_CAPS]: { type: 'int64', data: caps, dims: [n] },
     };
   }

@@ -7,18 +7,42 @@
  * 6-exit CIFAR model spent ~35% more than its full graph at batch 1 and the engine's row
  * compaction copied every carried tensor once more in JavaScript. The fused graph runs in one
  * call: after exit k it computes each row's confidence (the manifest's criterion, in float64 as
- * `manifest/confidence.ts` does, so decisions match the staged engine's), emits the rows that
+ * `manifest/confidence.ts` does, rounded to float32 as it does, so decisions match the staged
+ * engine's), emits the rows that
  * leave (their logits and their positions in the batch), keeps the carried tensors' rows that
  * stay (`Compress`), and runs stage k+1 inside an `If` that is skipped when no row stays. Stage
  * k+1's nodes are the exported stage graph's own nodes, renamed into that scope.
  *
- * Inputs: the image batch, per-row thresholds `[n, K]` (float64, so a threshold compares exactly
- * as the JavaScript number does) and per-row exit caps `[n]` (int64, 1-based last exit).
- * Outputs: per exit k, the logits of the rows leaving there and their int64 batch positions.
+ * One-sample calls run a second form ('single') with no compaction at all: each exit is the
+ * decision and an `If` whose branch reads the enclosing scope's tensors in place.
+ *
+ * Inputs: the image batch, per-row thresholds `[n, K]` (float32, each the smallest float32 at or
+ * above the JavaScript threshold: see {@link float32Threshold}) and per-row exit caps `[n]`
+ * (int64, 1-based last exit). Outputs, batch form: per exit k, the logits of the rows leaving
+ * there and their int64 batch positions; single form: the logits of the exit taken and its number.
  */
 import { ATTRIBUTE_TYPE, modelProtoType, ONNX_DTYPE } from '../../onnx/index.js';
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
 import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
+
+/**
+ * The threshold to feed the fused graph for JavaScript threshold `t`: the smallest float32 at or
+ * above it. Confidences are float32 values, so for every confidence c, `c >= t` exactly when
+ * `c >= float32Threshold(t)`; the graph compares in float32 without a cast per exit.
+ */
+export function float32Threshold(t: number): number {
+  const f = Math.fround(t);
+  if (f >= t || Number.isNaN(t)) return f;
+  // Math.fround rounded down: step to the next float32 up.
+  if (f === -Infinity) return -F32_MAX;
+  if (f === 0) return F32_MIN_SUBNORMAL;
+  F32_VIEW.setFloat32(0, f);
+  F32_VIEW.setInt32(0, F32_VIEW.getInt32(0) + (f > 0 ? 1 : -1));
+  return F32_VIEW.getFloat32(0);
+}
+const F32_MAX = 3.4028234663852886e38;
+const F32_MIN_SUBNORMAL = 1.401298464324817e-45;
+const F32_VIEW = new DataView(new ArrayBuffer(4));
 
 /** Input names of the fused graph (the image keeps the manifest's name). */
 export const FUSED_THRESHOLDS = 'exit_thresholds';
@@ -186,7 +210,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     return name;
   };
 
-  /** Confidence of each row of `logits`, as float64 holding the float32 value the criterion gives. */
+  /** Confidence of each row of `logits`: the float32 value the criterion gives. */
   const confidence = (s: Scope, logits: string): string => {
     const probs = s.one('Cast', [s.one('Softmax', [s.one('Cast', [logits], { to: ONNX_DTYPE.float64 })], { axis: 1 })], { to: ONNX_DTYPE.float32 });
     let conf: string;
@@ -208,7 +232,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     } else {
       throw new Error(`no fused form of the criterion ${JSON.stringify(criterion)}.`);
     }
-    return s.one('Cast', [conf], { to: ONNX_DTYPE.float64 });
+    return conf;
   };
 
   /** The rows of `x` where `mask` is true (one op instead of NonZero, Reshape and Gather). */
@@ -234,13 +258,14 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     return { logits: mapName(logitsOut.name), carry };
   };
 
-  /** Whether each row leaves at exit k, as the staged engine decides: it stays while below the threshold and before the cap. */
-  const decide = (k: number, s: Scope, logits: string, thresholds: string, caps: string) => {
+  /**
+   * Whether each row leaves at exit k, as the staged engine decides: at or above its threshold,
+   * or at its cap. (A NaN confidence passes no threshold, as in JavaScript.)
+   */
+  const leavesAt = (k: number, s: Scope, logits: string, thresholds: string, caps: string) => {
     const threshold = s.one('Gather', [thresholds, int64([k - 1], [])], { axis: 1 });
     const passes = s.one('GreaterOrEqual', [confidence(s, logits), threshold]);
-    const beforeCap = s.one('Less', [int64([k], []), caps]);
-    const stays = s.one('And', [s.one('Not', [passes]), beforeCap]);
-    return { stays, leaves: s.one('Not', [stays]) };
+    return s.one('Or', [passes, s.one('LessOrEqual', [caps, int64([k], [])])]);
   };
 
   /**
@@ -253,7 +278,8 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
     // A branch's outputs must be its own values; `rows` may come from the enclosing scope.
     if (k === K) return [[logits, s === main ? rows : s.one('Identity', [rows])]];
 
-    const { stays, leaves } = decide(k, s, logits, thresholds, caps);
+    const leaves = leavesAt(k, s, logits, thresholds, caps);
+    const stays = s.one('Not', [leaves]);
     const here: [string, string] = [rowsWhere(s, logits, leaves), rowsWhere(s, rows, leaves)];
     // Computed out here: the If's condition needs its size.
     const nextRows = rowsWhere(s, rows, stays);
@@ -288,7 +314,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   const buildSingle = (k: number, s: Scope, live: Map<string, string>): [string, string] => {
     const { logits, carry } = inlineStage(k, s, live);
     if (k === K) return [s === main ? logits : s.one('Identity', [logits]), s.one('Identity', [int64([k], [1])])];
-    const { leaves } = decide(k, s, logits, FUSED_THRESHOLDS, FUSED_CAPS);
+    const leaves = leavesAt(k, s, logits, FUSED_THRESHOLDS, FUSED_CAPS);
     const info = ([l, e]: [string, string]): ValueInfo[] => [valueInfo(l, ONNX_DTYPE.float32, [1, N]), valueInfo(e, ONNX_DTYPE.int64, [1])];
     const here = new Scope(`exit_${k}`, counter);
     here.graph.output = info([here.one('Identity', [logits]), here.one('Identity', [int64([k], [1])])]);
@@ -302,7 +328,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   const batch = form === 'single' ? 1 : 'batch';
   main.graph.input = [
     valueInfo(image, ONNX_DTYPE.float32, [batch, C, H, W]),
-    valueInfo(FUSED_THRESHOLDS, ONNX_DTYPE.float64, [batch, K]),
+    valueInfo(FUSED_THRESHOLDS, ONNX_DTYPE.float32, [batch, K]),
     valueInfo(FUSED_CAPS, ONNX_DTYPE.int64, [batch]),
   ];
   let outputs: { logits: string; exit: string } | { logits: string[]; rows: string[] };

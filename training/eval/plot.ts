@@ -65,9 +65,11 @@ export function renderAccuracyPlot(plot: AccuracyPlot): string {
   const colours = new Map<string, string>();
   for (const s of series) if (!colours.has(s.name)) colours.set(s.name, PALETTE[colours.size % PALETTE.length]!);
 
+  const key = legend(series, colours, series.map((x) => x.points.map((p) => [sx(p.mflops), sy(p.accuracy)] as const)));
+  const height = HEIGHT + key.below;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" ${FONT}>`);
-  out.push(`<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" ${FONT}>`);
+  out.push(`<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${WIDTH / 2}" y="26" text-anchor="middle" font-size="17" font-weight="bold" fill="#222">${escapeXml(plot.title)}</text>`);
   out.push(...axes(xs, ys, sx, sy, plot.xLabel ?? 'MFLOPs (cumulative mult-adds, millions)', plot.yLabel ?? 'Top-1 accuracy (%)'));
 
@@ -81,7 +83,7 @@ export function renderAccuracyPlot(plot: AccuracyPlot): string {
       for (const p of s.points) out.push(`<circle cx="${fmt(sx(p.mflops))}" cy="${fmt(sy(p.accuracy))}" r="3.8" fill="${colour}" stroke="#fff" stroke-width="1"/>`);
     }
   }
-  out.push(...legend(series, colours));
+  out.push(...key.svg);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
@@ -112,16 +114,29 @@ function axes(xs: NiceScale, ys: NiceScale, sx: (v: number) => number, sy: (v: n
   return out;
 }
 
-/** Legend in the lower-right corner, where accuracy-vs-cost curves (rising to the upper right) leave room. */
-function legend(series: readonly PlotSeries[], colours: ReadonlyMap<string, string>): string[] {
-  if (series.length === 0) return [];
+/**
+ * Legend in the plot corner that hides none of the curves (`paths`: each series' points in
+ * pixels), the lower right first, where accuracy-vs-cost curves rising to the upper right usually
+ * leave room; below the plot when every corner would hide some (`below`: the height it adds).
+ */
+function legend(series: readonly PlotSeries[], colours: ReadonlyMap<string, string>, paths: ReadonlyArray<ReadonlyArray<readonly [number, number]>>): { svg: string[]; below: number } {
+  if (series.length === 0) return { svg: [], below: 0 };
   const rowH = 20;
   const labels = series.map((s) => `${s.name} (${s.kind})`);
   // No text measuring in a string renderer: ~7 px per character at 13 px is a safe estimate.
   const w = Math.min(WIDTH - MARGIN.left - MARGIN.right - 20, 48 + 7.5 * Math.max(...labels.map((l) => l.length)));
   const h = 12 + rowH * series.length;
-  const x = WIDTH - MARGIN.right - 10 - w;
-  const y = HEIGHT - MARGIN.bottom - 10 - h;
+  const [left, right, top, bottom] = [MARGIN.left + 10, WIDTH - MARGIN.right - 10 - w, MARGIN.top + 10, HEIGHT - MARGIN.bottom - 10 - h];
+  // Samples along every segment, so a line crossing the box counts even with no point inside.
+  const samples = paths.flatMap((pts) => pts.flatMap(([x1, y1], i) => {
+    if (i === 0) return [[x1, y1] as const];
+    const [x0, y0] = pts[i - 1]!;
+    return Array.from({ length: 16 }, (_, j) => [x0 + ((x1 - x0) * (j + 1)) / 16, y0 + ((y1 - y0) * (j + 1)) / 16] as const);
+  }));
+  const hides = ([cx, cy]: readonly [number, number]) => samples.some(([px, py]) => px >= cx && px <= cx + w && py >= cy && py <= cy + h);
+  const corner = ([[right, bottom], [left, bottom], [left, top], [right, top]] as const).find((c) => !hides(c));
+  const [x, y] = corner ?? [MARGIN.left, HEIGHT];
+  const below = corner ? 0 : h + 12;
   const out = [`<g class="legend" font-size="13" fill="#222">`, `<rect x="${x}" y="${y}" width="${w}" height="${h}" fill="#ffffff" fill-opacity="0.88" stroke="#bbb" rx="4"/>`];
   series.forEach((s, i) => {
     const colour = colours.get(s.name)!;
@@ -132,5 +147,5 @@ function legend(series: readonly PlotSeries[], colours: ReadonlyMap<string, stri
     out.push(`<text x="${x + 40}" y="${ry + 4.5}">${escapeXml(labels[i]!)}</text>`);
   });
   out.push('</g>');
-  return out;
+  return { svg: out, below };
 }

@@ -47,6 +47,26 @@ describe('accuracy plot', () => {
     expect(svg).toContain('Top-1 accuracy (%)');
   });
 
+  it('puts the legend in the corner that hides the least: lower right for rising curves, elsewhere when a curve runs there', () => {
+    const box = (svg: string) => svg.match(/<g class="legend"[^>]*>\s*<rect x="([\d.]+)" y="([\d.]+)"/)!.slice(1).map(Number);
+    const [x, y] = box(svg);
+    expect(x).toBeGreaterThan(360);
+    expect(y).toBeGreaterThan(225);
+    // Falling from the upper left to the lower right: the lower-left corner is free.
+    const falling = renderAccuracyPlot({ title: 't', series: [{ name: 'a', kind: 'anytime', points: [0, 1, 2, 3, 4, 5].map((i) => ({ mflops: i, accuracy: 90 - 4 * i })) }] });
+    const [fx, fy] = box(falling);
+    expect(fx).toBeLessThan(100);
+    expect(fy).toBeGreaterThan(225);
+    // Both diagonals: every corner hides a line, so the legend goes below the plot, which grows.
+    const line = (name: string, sign: number) => ({ name, kind: 'anytime' as const, points: [0, 1, 2, 3, 4, 5].map((i) => ({ mflops: i, accuracy: 80 + sign * (4 * i - 10) })) });
+    const crowded = renderAccuracyPlot({ title: 't', series: [line('up', 1), line('down', -1)] });
+    const [, cy] = box(crowded);
+    expect(cy).toBeGreaterThanOrEqual(450);
+    expect(crowded).toMatch(/viewBox="0 0 720 (\d+)"/);
+    expect(Number(crowded.match(/viewBox="0 0 720 (\d+)"/)![1])).toBeGreaterThan(cy! + 40);
+    expectWellFormed(crowded);
+  });
+
   it('gives each run one colour', () => {
     const strokes = [...svg.matchAll(/<polyline fill="none" stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
     expect(strokes[0]).toBe(strokes[1]);

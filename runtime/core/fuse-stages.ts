@@ -238,7 +238,7 @@ export function fuseStageGraphs(manifest: Manifest, stageBytes: readonly Uint8Ar
   /** The rows of `x` where `mask` is true (one op instead of NonZero, Reshape and Gather). */
   const rowsWhere = (s: Scope, x: string, mask: string) => s.one('Compress', [x, mask], { axis: 0 });
 
-  /** Writes stage k's nodes into `s`, its inputs read from `live`; returns the name mapper and the logits. */
+  /** Writes stage k's nodes into `s`, its inputs read from `live`; returns its logits and the tensors later stages read. */
   const inlineStage = (k: number, s: Scope, live: Map<string, string>) => {
     const stage = manifest.stages[k - 1]!;
     const g = models[k - 1]!.graph;

@@ -21,7 +21,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readManifest } from '../manifest/index.js';
-import { AdaptiveModel, type Budget } from '../runtime/node/index.js';
+import { AdaptiveModel, nodeSessionOptions, type Budget } from '../runtime/node/index.js';
 import { createOrtSession } from '../runtime/node/native-session.js';
 import { readTestTensor, type TestTensor } from './test-set.js';
 import { PEER_UNAVAILABLE, peerFlags, runPeer, type PeerConfig } from './torch-peer.js';
@@ -131,15 +131,8 @@ const rows: Row[] = [];
 const stageTimes: Array<{ batch: number; msPerRow: number[] }> = [];
 for (const batch of [1, 64] as const) {
   const threads = threadsFor[batch];
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
-  // The same native session runner as the stages, so only the early exit differs.
-  const full = await createOrtSession(readFileSync(fullFile), sessionOptions);
+  // The same native session runner and options as the fused graph, so only the early exit differs.
+  const full = await createOrtSession(readFileSync(fullFile), nodeSessionOptions('cpu', threads, true));
   const models = await Promise.all(executions.map((e) => AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: e === 'fused' })));
   for (const [i, m] of models.entries()) if (m.execution !== executions[i]) throw new Error(`bench:runtime: the model runs ${m.execution}, not ${executions[i]} (${executions[i] === 'fused' ? 'fusion failed' : ''}).`);
   interface Mode {

@@ -168,6 +168,22 @@ describe.skipIf(!HAVE_DATA)('runtime: the embedded API', () => {
     await expect(AdaptiveModel.load(modelDir, { executionProvider: 'tpu' as never })).rejects.toThrow(/executionProvider: expected one of cpu, cuda, webgpu, got "tpu"/);
   });
 
+  it('runs fused on two threads with and without spinning alike, and rejects a spinning flag that is not a boolean', async () => {
+    const results = [];
+    for (const spinning of [true, false]) {
+      const m = await AdaptiveModel.load(modelDir, { intraOpThreads: 2, spinning });
+      try {
+        expect(m.execution).toBe('fused');
+        results.push(summary(await m.classify(images)));
+      } finally {
+        await m.close();
+      }
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]).toEqual(summary(await model.classify(images)));
+    await expect(AdaptiveModel.load(modelDir, { spinning: 'yes' as never })).rejects.toThrow(/spinning: expected true or false, got "yes"/);
+  });
+
   it('runtime/web (WASM, in Node) returns what runtime/node returns, but within 1e-4 of a threshold', async () => {
     const web = await WebAdaptiveModel.load(modelDir);
     try {

@@ -55,6 +55,8 @@ const modelDir = flags.model;
 const count = positive('images', flags.images);
 const threadsFor = { 1: positive('latency-threads', flags['latency-threads']), 64: positive('throughput-threads', flags['throughput-threads']) } as const;
 const ROUNDS = positive('rounds', flags.rounds);
+/** Images per slice of the interleaved timing (see the timing loop). */
+const SLICE_IMAGES = 250;
 const executions = flags.execution!.split(',');
 if (executions.length === 0 || executions.some((e) => e !== 'fused' && e !== 'staged')) {
   console.error(`bench:runtime: --execution expects fused, staged or both (comma-separated), got ${JSON.stringify(flags.execution)}.`);
@@ -102,6 +104,8 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+
 /** One pass of `runBatch` over the test images in batches of `batch`: predictions, per-batch latencies, seconds. */
 async function pass(batch: number, runBatch: (offset: number, size: number) => Promise<number[]>) {
   const preds: number[] = [];
@@ -140,7 +144,7 @@ for (const batch of [1, 64] as const) {
     execution: string;
     key: string;
     mflops: number[];
-    /** The exit each sample of the last pass took. */
+    /** The exit of every sample run, over all rounds. */
     exits: number[];
     run(o: number, size: number): Promise<number[]>;
   }
@@ -181,39 +185,59 @@ for (const batch of [1, 64] as const) {
       ),
     ),
   ];
-  // Warm-up, then ROUNDS passes per mode, interleaved so that drift of the machine's speed
-  // touches every mode alike; each mode's figure is its median pass.
+  // Warm-up, then ROUNDS rounds over the test images in slices of about SLICE_IMAGES; each slice
+  // runs every mode in turn (the order rotated from slice to slice), so that a slow spell of the
+  // machine (seconds long on a shared host) touches all modes alike instead of whichever pass it
+  // fell on. A mode's time is the sum over slices of its median time on that slice.
   for (const m of modes) for (let o = 0; o < Math.min(2 * batch, n); o += batch) await m.run(o, Math.min(batch, n - o));
-  const passes = new Map<string, Array<Awaited<ReturnType<typeof pass>>>>(modes.map((m) => [m.key, []]));
+  const offsets = Array.from({ length: Math.floor(n / batch) }, (_, i) => i * batch);
+  const perSlice = Math.max(1, Math.round(SLICE_IMAGES / batch));
+  const slices = Array.from({ length: Math.ceil(offsets.length / perSlice) }, (_, i) => offsets.slice(i * perSlice, (i + 1) * perSlice));
+  const timing = new Map(modes.map((m) => [m.key, { sliceMs: slices.map((): number[] => []), latencies: [] as number[], preds: new Array<number>(offsets.length * batch) }]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const m of modes) {
-      process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${m.key}\n`);
-      m.mflops.length = 0;
-      m.exits.length = 0;
-      passes.get(m.key)!.push(await pass(batch, (o, size) => m.run(o, size)));
+    process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${modes.length} modes × ${slices.length} slices\n`);
+    for (const [s, slice] of slices.entries()) {
+      for (let j = 0; j < modes.length; j++) {
+        const m = modes[(j + s + r) % modes.length]!;
+        const t = timing.get(m.key)!;
+        const start = performance.now();
+        for (const o of slice) {
+          const t0 = performance.now();
+          const preds = await m.run(o, batch);
+          t.latencies.push(performance.now() - t0);
+          if (r === 0) preds.forEach((p, i) => (t.preds[o + i] = p));
+        }
+        t.sliceMs[s]!.push(performance.now() - start);
+      }
     }
   }
-  // Each stage's time per row at this batch size: one staged pass without early exit.
+  // Each stage's time per row at this batch size: ROUNDS staged passes without early exit, each
+  // stage's median over the passes.
   const staged = models.find((m) => m.execution === 'staged') ?? (await AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: false }));
-  const stageMs = new Array<number>(K).fill(0);
-  process.stderr.write(`batch ${batch}: stage times, staged without early exit\n`);
-  await pass(batch, async (o, size) => {
-    const res = await staged.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget: NO_EXIT, topK: 1 });
-    res[0]!.stageMs.forEach((ms, k) => (stageMs[k]! += ms / size));
-    return [];
-  });
+  const stageMsPerPass: number[][] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    process.stderr.write(`batch ${batch}: stage times, staged without early exit, pass ${r + 1}/${ROUNDS}\n`);
+    const sums = new Array<number>(K).fill(0);
+    await pass(batch, async (o, size) => {
+      const res = await staged.classify({ data: images.subarray(o * per, (o + size) * per), dims: [size, C, H, W] }, { budget: NO_EXIT, topK: 1 });
+      res[0]!.stageMs.forEach((ms, k) => (sums[k]! += ms / size));
+      return [];
+    });
+    stageMsPerPass.push(sums.map((ms) => ms / Math.floor(n / batch)));
+  }
   if (!models.includes(staged)) await staged.close();
-  stageTimes.push({ batch, msPerRow: stageMs.map((ms) => ms / Math.floor(n / batch)) });
+  const stageMs = Array.from({ length: K }, (_, k) => median(stageMsPerPass.map((p) => p[k]!)));
+  stageTimes.push({ batch, msPerRow: stageMs });
   const upTo = stageMs.map((_, k) => stageMs.slice(0, k + 1).reduce((a, b) => a + b, 0));
 
   let fullIps = 0;
   for (const m of modes) {
-    const ps = passes.get(m.key)!;
-    const median = [...ps].sort((a, b) => a.seconds - b.seconds)[Math.floor(ps.length / 2)]!;
-    const latencies = ps.flatMap((p) => p.latencies).sort((a, b) => a - b);
-    const ips = median.preds.length / median.seconds;
+    const t = timing.get(m.key)!;
+    const seconds = t.sliceMs.reduce((a, ms) => a + median(ms), 0) / 1000;
+    const latencies = [...t.latencies].sort((a, b) => a - b);
+    const ips = t.preds.length / seconds;
     const meanMflops = m.mflops.reduce((a, b) => a + b, 0) / m.mflops.length;
-    const row: Row = { mode: m.mode, execution: m.execution, batch, threads, imagesPerSecond: ips, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), accuracy: accuracy(median.preds), meanMflops };
+    const row: Row = { mode: m.mode, execution: m.execution, batch, threads, imagesPerSecond: ips, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), accuracy: accuracy(t.preds), meanMflops };
     if (m.mode === 'full.onnx') fullIps = ips;
     else {
       row.speedup = ips / fullIps;

@@ -19,6 +19,8 @@ export interface RegistryOptions extends Omit<BatcherOptions, 'onBatch'> {
   threads?: number;
   /** onnxruntime-node execution provider (falls back to the CPU with a warning). @defaultValue 'cpu' */
   executionProvider?: NodeExecutionProvider;
+  /** Whether the fused session's threads spin between operators (see the runtime's `spinning`). @defaultValue true */
+  spinning?: boolean;
   onBatch?: (model: string, size: number, ms: number) => void;
 }
 
@@ -40,7 +42,7 @@ export class ModelRegistry {
     const served: ServedModel[] = [];
     try {
       for (const dir of dirs) {
-        const model = await AdaptiveModel.load(dir, { intraOpThreads: options.threads ?? 1, executionProvider: options.executionProvider ?? 'cpu' });
+        const model = await AdaptiveModel.load(dir, { intraOpThreads: options.threads ?? 1, executionProvider: options.executionProvider ?? 'cpu', spinning: options.spinning ?? true });
         const id = model.manifest.model.id;
         if (served.some((s) => s.id === id)) {
           await model.close();

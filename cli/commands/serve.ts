@@ -16,7 +16,8 @@ export function serveCommand(): Command {
     .option('--model <dir...>', 'model directories written by `adaptive-exit export` (the first is the default model)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', intFlag('--port', 0, 65535), 8080)
-    .option('--threads <n>', 'intra-op threads per stage session', intFlag('--threads', 1, 256), 1)
+    .option('--threads <n>', 'intra-op threads per session', intFlag('--threads', 1, 256), 1)
+    .option('--no-spin', "with --threads above 1: let the fused session's threads sleep between operators instead of spinning (frees the cores for other work, costs speed)")
     .option('--execution-provider <ep>', `onnxruntime-node provider: ${NODE_EXECUTION_PROVIDERS.join(' | ')} (falls back to cpu with a warning)`, choiceFlag('--execution-provider', NODE_EXECUTION_PROVIDERS), 'cpu')
     .option('--max-batch <n>', 'most samples per engine batch', intFlag('--max-batch', 1, 4096), 64)
     .option('--max-wait-ms <ms>', 'longest a request waits for others to join its batch', intFlag('--max-wait-ms', 0, 10_000), 2)
@@ -25,8 +26,9 @@ export function serveCommand(): Command {
     .option('--max-images <n>', 'most images in one multipart request', intFlag('--max-images', 1, 4096), 64)
     .option('--timeout-ms <ms>', 'longest a classify request may take (more: 504)', intFlag('--timeout-ms', 1, 3_600_000), 30_000)
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, choiceFlag('--log-level', LEVELS), 'info')
-    .action(async (opts: { model?: string[]; host: string; port: number; threads: number; executionProvider: (typeof NODE_EXECUTION_PROVIDERS)[number]; maxBatch: number; maxWaitMs: number; maxQueue: number; maxBodyBytes: number; maxImages: number; timeoutMs: number; logLevel: string }) => {
-      const running = await startServer({ ...opts, models: opts.model ?? [DEFAULT_MODEL_DIR] });
+    .action(async (opts: { model?: string[]; host: string; port: number; threads: number; spin: boolean; executionProvider: (typeof NODE_EXECUTION_PROVIDERS)[number]; maxBatch: number; maxWaitMs: number; maxQueue: number; maxBodyBytes: number; maxImages: number; timeoutMs: number; logLevel: string }) => {
+      const { spin, ...rest } = opts;
+      const running = await startServer({ ...rest, spinning: spin, models: opts.model ?? [DEFAULT_MODEL_DIR] });
       process.stderr.write(`serving ${running.registry.all.map((m) => m.id).join(', ')} at ${running.url} (demo: ${running.url}/demo)\n`);
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         process.once(signal, () => {

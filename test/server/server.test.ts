@@ -228,6 +228,20 @@ describe.skipIf(!HAVE_DATA)('server: overload, timeouts and shutdown', () => {
     }
   });
 
+  it('serves with two threads, spinning or not, the same answers as the one-thread server', async () => {
+    const expected = (await (await post('/v1/classify?topK=1', pngs[0]!, 'image/png')).json()) as { results: ClassifyResult[] };
+    for (const spinning of [true, false]) {
+      const s = await startServer({ ...quiet, models: [modelDir], threads: 2, spinning });
+      try {
+        const res = await fetch(`${s.url}/v1/classify?topK=1`, { method: 'POST', body: pngs[0]!, headers: { 'content-type': 'image/png' } });
+        expect(res.status).toBe(200);
+        expect(summary(((await res.json()) as { results: ClassifyResult[] }).results)).toEqual(summary(expected.results));
+      } finally {
+        await s.close();
+      }
+    }
+  });
+
   it('graceful shutdown finishes in-flight requests, then refuses new ones', async () => {
     const s = await startServer({ ...quiet, models: [modelDir], maxWaitMs: 300 });
     const inFlight = fetch(`${s.url}/v1/classify`, { method: 'POST', body: pngs[0]!, headers: { 'content-type': 'image/png' } });

@@ -19,6 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
 import * as ort from 'onnxruntime-node';
 import { readManifest } from '../manifest/index.js';
 import { AdaptiveModel, nodeSessionOptions, type Budget } from '../runtime/node/index.js';
@@ -194,8 +195,18 @@ for (const batch of [1, 64] as const) {
   const perSlice = Math.max(1, Math.round(SLICE_IMAGES / batch));
   const slices = Array.from({ length: Math.ceil(offsets.length / perSlice) }, (_, i) => offsets.slice(i * perSlice, (i + 1) * perSlice));
   const timing = new Map(modes.map((m) => [m.key, { sliceMs: slices.map((): number[] => []), latencies: [] as number[], preds: new Array<number>(offsets.length * batch) }]));
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `batch ${batch} (${threads} thread(s)), ${modes.length} modes |{bar}| slice {value}/{total} (${ROUNDS} rounds) | ETA {eta_formatted}`,
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(ROUNDS * slices.length, 0);
   for (let r = 0; r < ROUNDS; r++) {
-    process.stderr.write(`batch ${batch} (${threads} thread(s)), round ${r + 1}/${ROUNDS}: ${modes.length} modes × ${slices.length} slices\n`);
     for (const [s, slice] of slices.entries()) {
       for (let j = 0; j < modes.length; j++) {
         const m = modes[(j + s + r) % modes.length]!;
@@ -209,8 +220,10 @@ for (const batch of [1, 64] as const) {
         }
         t.sliceMs[s]!.push(performance.now() - start);
       }
+      bar.increment();
     }
   }
+  bar.stop();
   // Each stage's time per row at this batch size: ROUNDS staged passes without early exit, each
   // stage's median over the passes.
   const staged = models.find((m) => m.execution === 'staged') ?? (await AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: false }));

@@ -190,7 +190,12 @@ for (const batch of [1, 64] as const) {
   // runs every mode in turn (the order rotated from slice to slice), so that a slow spell of the
   // machine (seconds long on a shared host) touches all modes alike instead of whichever pass it
   // fell on. A mode's time is the sum over slices of its median time on that slice.
-  for (const m of modes) for (let o = 0; o < Math.min(2 * batch, n); o += batch) await m.run(o, Math.min(batch, n - o));
+  for (const m of modes) {
+    for (let o = 0; o < Math.min(2 * batch, n); o += batch) await m.run(o, Math.min(batch, n - o));
+    // The warm-up's samples would count twice in the mean MFLOPs and the exits.
+    m.mflops.length = 0;
+    m.exits.length = 0;
+  }
   const offsets = Array.from({ length: Math.floor(n / batch) }, (_, i) => i * batch);
   const perSlice = Math.max(1, Math.round(SLICE_IMAGES / batch));
   const slices = Array.from({ length: Math.ceil(offsets.length / perSlice) }, (_, i) => offsets.slice(i * perSlice, (i + 1) * perSlice));

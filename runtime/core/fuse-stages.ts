@@ -8,10 +8,10 @@
  * compaction copied every carried tensor once more in JavaScript. The fused graph runs in one
  * call: after exit k it computes each row's confidence (the manifest's criterion, in float64 as
  * `manifest/confidence.ts` does, rounded to float32 as it does, so decisions match the staged
- * engine's), emits the rows that
- * leave (their logits and their positions in the batch), keeps the carried tensors' rows that
- * stay (`Gather` by index), and runs stage k+1 inside an `If` that is skipped when no row stays. Stage
- * k+1's nodes are the exported stage graph's own nodes, renamed into that scope.
+ * engine's), emits the rows that leave (their logits and their positions in the batch), keeps
+ * the carried tensors' rows that stay (`Gather` by index), and runs stage k+1 inside an `If` that
+ * is skipped when no row stays. Stage k+1's nodes are the exported stage graph's own nodes,
+ * renamed into that scope.
  *
  * One-sample calls run a second form ('single') with no compaction at all: each exit is the
  * decision and an `If` whose branch reads the enclosing scope's tensors in place.

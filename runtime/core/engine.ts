@@ -249,9 +249,9 @@ export class EarlyExitEngine {
    * stays staged and {@link fusedUnavailable} says why.
    */
   private async loadFused(): Promise<void> {
-    const old = this.fused;
+    const old = this.fusedSessions();
     this.fused = null;
-    if (old) await Promise.all([old.batch.session.release(), old.single?.session.release()]);
+    await Promise.all(old.map((s) => s.release()));
     if (!this.stageBytes) return;
     const create = this.backend.createFusedSession?.bind(this.backend);
     if (!create) {
@@ -280,6 +280,12 @@ export class EarlyExitEngine {
   /** How classify calls without a deadline run: 'fused' when the fused graph loaded, else 'staged'. */
   get execution(): Execution {
     return this.fused ? 'fused' : 'staged';
+  }
+
+  /** The sessions of the fused graphs loaded (none when not fused). */
+  private fusedSessions(): StageSession[] {
+    if (!this.fused) return [];
+    return this.fused.single ? [this.fused.batch.session, this.fused.single.session] : [this.fused.batch.session];
   }
 
   /** The fused graph forms loaded: 'batch', and 'single' when one-sample calls have their own form. */
@@ -446,7 +452,12 @@ export class EarlyExitEngine {
     }
     if (leaving.reduce((a, b) => a + b, 0) !== n) throw new ModelLoadError(`fused graph: ${leaving.reduce((a, b) => a + b, 0)} rows came back for ${n}.`);
     // Rows reaching stage k: those leaving at k or later.
-    const reaching = leaving.map((_, k) => leaving.slice(k).reduce((a, b) => a + b, 0));
+    let running = n;
+    const reaching = leaving.map((left) => {
+      const here = running;
+      running -= left;
+      return here;
+    });
     this.countFused(reaching);
     return results;
   }
@@ -567,8 +578,7 @@ export class EarlyExitEngine {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const fused = this.fused ? [this.fused.batch.session, ...(this.fused.single ? [this.fused.single.session] : [])] : [];
-    await Promise.all([...this.sessions, ...fused].map((s) => s.release()));
+    await Promise.all([...this.sessions, ...this.fusedSessions()].map((s) => s.release()));
   }
 }
 

@@ -4,7 +4,7 @@
  * float32 tensor the stage graphs take: what the runtime benchmarks feed, read once.
  */
 import type { Manifest } from '../manifest/index.js';
-import { CIFAR10_NORMALIZATION, DEFAULT_CIFAR10_DIR, FASHION_MNIST_NORMALIZATION, readCifar10, readFashionMnist } from '../training/data/index.js';
+import { CIFAR10_NORMALIZATION, DEFAULT_CIFAR10_DIR, FASHION_MNIST_NORMALIZATION, readCifar10, readFashionMnist } from '../datasets/index.js';
 
 export interface TestTensor {
   /** `n × C × H × W` values. */

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { DEFAULT_CIFAR10_DIR, readCifar10, readFashionMnist } from '../training/data/index.js';
+import { DEFAULT_CIFAR10_DIR, readCifar10, readFashionMnist } from '../datasets/index.js';
 
 const { values } = parseArgs({ options: { dataset: { type: 'string' }, out: { type: 'string' }, count: { type: 'string', default: '10' } } });
 if (!values.out || (values.dataset !== 'cifar10' && values.dataset !== 'fashion-mnist')) {

@@ -16,5 +16,5 @@ export { DEFAULT_SGD, Sgd, type SgdOptions } from './optim/sgd.js';
 export { applyGradients, computeGradients, discardGradients, NonFiniteLossError, trainStep, type PendingStep, type TrainStepResult } from './train-step.js';
 export { benchTrainStep, type TrainStepBenchOptions, type TrainStepBenchResult } from './bench-train-step.js';
 export * from './eval/index.js';
-export * from './data/index.js';
+export * from '../datasets/index.js';
 export * from './trainer/index.js';

@@ -13,7 +13,7 @@ import {
   FASHION_MNIST_DIR,
   readFashionMnist,
   type Uint8Dataset,
-} from '../../training/data/index.js';
+} from '../../datasets/index.js';
 
 /** A path flag: non-empty; `mustBe` checks an existing file or directory. */
 function pathFlag(flag: string, mustBe?: 'file' | 'dir' | 'not-file'): (value: string) => string {

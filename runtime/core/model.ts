@@ -6,9 +6,7 @@
  * over the {@link EarlyExitEngine}. The platform supplies the image decoder.
  */
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
-import { budgetedBatch, defaultPolicy, type BudgetPoint, type DefaultPolicy } from '../../training/eval/budgeted.js';
-import { exitScores } from '../../training/eval/confidence.js';
-import { manifestPolicy } from '../../training/eval/policy.js';
+import { budgetedBatch, defaultPolicy, exitScores, manifestPolicy, type BudgetPoint, type DefaultPolicy } from '../../calibration/index.js';
 import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
 import { InputError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';

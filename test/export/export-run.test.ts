@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRun } from '../../export/index.js';
 import { readManifest } from '../../manifest/index.js';
-import { FASHION_MNIST_DIR } from '../../training/data/index.js';
+import { FASHION_MNIST_DIR } from '../../datasets/index.js';
 import { trainRun } from '../../training/trainer/index.js';
 import { tinyFashionRun } from '../helpers/tiny-run.js';
 import { useBackend } from '../helpers/backends.js';

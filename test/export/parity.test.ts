@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFullGraph, buildStageGraphs } from '../../export/stage-graphs.js';
 import { tf } from '../../training/backend/tf.js';
-import { FASHION_MNIST_DIR, FASHION_MNIST_NORMALIZATION, readFashionMnist, type Uint8Dataset } from '../../training/data/index.js';
+import { FASHION_MNIST_DIR, FASHION_MNIST_NORMALIZATION, readFashionMnist, type Uint8Dataset } from '../../datasets/index.js';
 import { MultiExitModel, TensorOps, type ModelConfig, type MsdNetConfig } from '../../training/models/index.js';
 import { toStage2Model } from '../../training/models/weights.js';
 import { planObjective, type ObjectiveOptions } from '../../training/objective.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest, type Manifest } from '../../manifest/index.js';
 import { AdaptiveModel, EarlyExitEngine, createNodeBackend, type ClassifyResult, type Execution } from '../../runtime/node/index.js';
 import { rowConfidences, softmaxRows, argmaxRows } from '../../training/eval/index.js';
-import { FASHION_MNIST_DIR } from '../../training/data/index.js';
+import { FASHION_MNIST_DIR } from '../../datasets/index.js';
 import { HAVE_DATA, buildFixtureModel, testImages } from './fixture.js';
 
 if (!HAVE_DATA) console.warn(`[runtime engine.test] skipped: ${FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist)`);

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRun } from '../../export/index.js';
-import { FASHION_MNIST_DIR, readFashionMnist } from '../../training/data/index.js';
+import { FASHION_MNIST_DIR, readFashionMnist } from '../../datasets/index.js';
 import { evaluateRun, trainRun } from '../../training/trainer/index.js';
 import { tinyFashionRun } from '../helpers/tiny-run.js';
 import { useBackend } from '../helpers/backends.js';

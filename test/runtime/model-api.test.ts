@@ -14,7 +14,7 @@ import { readManifest, type Manifest } from '../../manifest/index.js';
 import { AdaptiveModel, InputError, type ClassifyResult } from '../../runtime/node/index.js';
 import { AdaptiveModel as WebAdaptiveModel } from '../../runtime/web/index.js';
 import { argmaxRows, budgetedBatch, exitScores } from '../../training/eval/index.js';
-import { readFashionMnist } from '../../training/data/index.js';
+import { readFashionMnist } from '../../datasets/index.js';
 import { HAVE_DATA, buildFixtureModel, testImages } from './fixture.js';
 
 const N = 48;

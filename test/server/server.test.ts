@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../manifest/index.js';
 import { AdaptiveModel, type ClassifyResult } from '../../runtime/node/index.js';
 import { DEFAULT_MODEL_DIR, startServer, type RunningServer } from '../../server/index.js';
-import { readFashionMnist } from '../../training/data/index.js';
+import { readFashionMnist } from '../../datasets/index.js';
 import { HAVE_DATA, buildFixtureModel, testImages } from '../runtime/fixture.js';
 
 let root = '';

@@ -3,7 +3,7 @@
  * Anytime prediction (spec §6.1): the top-1 and top-5 accuracy of every exit, each placed at
  * the cumulative cost of reaching it.
  */
-import { checkExitOutputs, EvalInputError, type ExitOutputs } from './exit-outputs.js';
+import { checkExitOutputs, EvalInputError, type ExitOutputs } from '../../calibration/exit-outputs.js';
 
 /** One exit's anytime accuracy. */
 export interface AnytimeRow {

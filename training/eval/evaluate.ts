@@ -4,9 +4,9 @@
  * table and the default policy.
  */
 import { anytimeAccuracy } from './anytime.js';
-import { budgetedBatch, defaultPolicy } from './budgeted.js';
-import { DEFAULT_CRITERION, exitScores, type ConfidenceCriterion } from './confidence.js';
-import { EvalInputError, type ExitOutputs } from './exit-outputs.js';
+import { budgetedBatch, defaultPolicy } from '../../calibration/budgeted.js';
+import { DEFAULT_CRITERION, exitScores, type ConfidenceCriterion } from '../../calibration/confidence.js';
+import { EvalInputError, type ExitOutputs } from '../../calibration/exit-outputs.js';
 import { EVAL_RESULT_FORMAT, EVAL_RESULT_VERSION, type EvalResult } from './result.js';
 
 /** Inputs of {@link evaluateExits}. */

@@ -3,21 +3,8 @@
  * Evaluation of multi-exit classifiers on plain typed arrays (spec §6): anytime accuracy,
  * budgeted-batch thresholds, the default policy, the stored result and accuracy-vs-MFLOPs plots.
  */
-export { argmaxRows, checkExitOutputs, EvalInputError, softmaxRows, type ExitOutputs } from './exit-outputs.js';
-export { CONFIDENCE_CRITERIA, DEFAULT_CRITERION, exitScores, rowConfidences, type ConfidenceCriterion, type ExitScores } from './confidence.js';
+export * from '../../calibration/index.js';
 export { anytimeAccuracy, type AnytimeRow } from './anytime.js';
-export {
-  ALWAYS_EXIT,
-  NEVER_EXIT,
-  applyThresholds,
-  confidenceOrders,
-  defaultPGrid,
-  exitDistribution,
-  findThresholds,
-  targetCount,
-  type ThresholdOutcome,
-} from './thresholds.js';
-export { budgetedBatch, defaultPolicy, type BudgetedBatchOptions, type BudgetPoint, type DefaultPolicy } from './budgeted.js';
 export { evaluateExits, type EvaluateOptions } from './evaluate.js';
 export {
   EVAL_RESULT_FILE,
@@ -33,4 +20,3 @@ export {
 export { niceScale, niceStep, type NiceScale } from './ticks.js';
 export { escapeXml, renderAccuracyPlot, type AccuracyPlot, type PlotPoint, type PlotSeries } from './plot.js';
 export { evalResultSeries } from './plot-series.js';
-export { manifestPolicy, type LastExitFallback } from './policy.js';

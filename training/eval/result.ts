@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { formatIssues } from '../models/config.js';
 import type { AnytimeRow } from './anytime.js';
-import type { BudgetPoint, DefaultPolicy } from './budgeted.js';
-import { CONFIDENCE_CRITERIA, type ConfidenceCriterion } from './confidence.js';
+import type { BudgetPoint, DefaultPolicy } from '../../calibration/budgeted.js';
+import { CONFIDENCE_CRITERIA, type ConfidenceCriterion } from '../../calibration/confidence.js';
 
 export const EVAL_RESULT_FORMAT = 'adaptive-exit-eval';
 export const EVAL_RESULT_VERSION = 1;

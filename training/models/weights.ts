@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { tf } from '../backend/tf.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { formatIssues, ModelConfigSchema, type ModelConfig } from './config.js';
 import { MultiExitModel } from './multi-exit-model.js';
 

@@ -5,9 +5,9 @@
  * stored as `eval.json` (the exporter's calibration table) with an SVG plot beside it.
  */
 import { join } from 'node:path';
-import { loadValidationSplit } from '../data/index.js';
+import { loadValidationSplit } from '../../datasets/index.js';
 import { evaluateExits, evalResultSeries, renderAccuracyPlot, writeEvalResult, type ConfidenceCriterion, type EvalResult } from '../eval/index.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { exitCosts } from '../models/cost.js';
 import { loadModel } from '../models/weights.js';
 import { collectExitLogits } from './exit-outputs.js';

@@ -4,7 +4,7 @@
  * anytime and budgeted-batch evaluation and of threshold calibration.
  */
 import { tf } from '../backend/tf.js';
-import { epochBatches, type ChannelNormalization, type Uint8Dataset } from '../data/index.js';
+import { epochBatches, type ChannelNormalization, type Uint8Dataset } from '../../datasets/index.js';
 import type { MultiExitModel } from '../models/multi-exit-model.js';
 import { TensorOps } from '../models/tensor-ops.js';
 import { anytimeAccuracy, type ExitOutputs } from '../eval/index.js';

@@ -16,7 +16,7 @@ import {
   readImageFolder,
   type ChannelNormalization,
   type Uint8Dataset,
-} from '../data/index.js';
+} from '../../datasets/index.js';
 import type { TrainConfig } from './train-config.js';
 
 export interface RunData {

@@ -6,8 +6,8 @@
 import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '../backend/tf.js';
-import { epochBatches, SeededRng, type ChannelNormalization, type Uint8Dataset } from '../data/index.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { epochBatches, SeededRng, type ChannelNormalization, type Uint8Dataset } from '../../datasets/index.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import type { MultiExitModel } from '../models/multi-exit-model.js';
 import { saveModel } from '../models/weights.js';
 import { planObjective, type ObjectiveOptions } from '../objective.js';

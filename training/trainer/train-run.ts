@@ -7,13 +7,13 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { loadValidationSplit, saveValidationSplit, splitValidation, type ValidationSplit } from '../data/index.js';
+import { loadValidationSplit, saveValidationSplit, splitValidation, type ValidationSplit } from '../../datasets/index.js';
 import { stage1Config, type ModelConfig } from '../models/config.js';
 import { exitCosts } from '../models/cost.js';
 import { MultiExitModel } from '../models/multi-exit-model.js';
 import { loadModel, saveModel, toStage2Model } from '../models/weights.js';
 import type { ObjectiveOptions } from '../objective.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { collectExitLogits, exitAccuracies } from './exit-outputs.js';
 import { loadRunData } from './load-datasets.js';
 import { runStage, STAGE_FINAL, stageDone, type EpochRecord } from './run-stage.js';

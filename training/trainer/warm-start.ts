@@ -4,7 +4,7 @@
  * epochs to a finished run without rewriting it, with its own learning-rate schedule.
  */
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import type { ModelConfig } from '../models/config.js';
 import type { MultiExitModel } from '../models/multi-exit-model.js';
 import { loadModel } from '../models/weights.js';

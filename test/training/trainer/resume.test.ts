@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FASHION_MNIST_DIR } from '../../../training/data/index.js';
+import { FASHION_MNIST_DIR } from '../../../datasets/index.js';
 
 const BIN = resolve(import.meta.dirname, '../../../bin/adaptive-exit.js');
 const HAVE_DATA = existsSync(FASHION_MNIST_DIR);

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FASHION_MNIST_DIR } from '../../../training/data/index.js';
+import { FASHION_MNIST_DIR } from '../../../datasets/index.js';
 import { loadModel } from '../../../training/models/weights.js';
 import { parseTrainConfig, readTrainingTime, trainRun, type TrainConfig } from '../../../training/trainer/index.js';
 import { useBackend } from '../../helpers/backends.js';

@@ -21,7 +21,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import * as ort from 'onnxruntime-node';
-import { readManifest } from '../manifest/index.js';
+import { readManifest, trainingProvenance } from '../manifest/index.js';
 import { AdaptiveModel, nodeSessionOptions, type Budget } from '../runtime/node/index.js';
 import { createOrtSession } from '../runtime/node/native-session.js';
 import { readTestTensor, type TestTensor } from './test-set.js';
@@ -66,7 +66,9 @@ if (executions.length === 0 || executions.some((e) => e !== 'fused' && e !== 'st
 const out = resolve(flags.out!);
 
 const manifest = await readManifest(modelDir);
-const dataset = manifest.provenance.dataset;
+const trained = trainingProvenance(manifest.provenance);
+if (!trained) throw new Error(`${modelDir}: an imported model; bench:runtime measures models trained here (it reads their dataset and config).`);
+const dataset = trained.dataset;
 let test: TestTensor;
 try {
   test = await readTestTensor(manifest, count, flags.data);
@@ -283,7 +285,7 @@ const torchRows: TorchRow[] = [];
 let torchSkipped: string | undefined = PEER_UNAVAILABLE;
 if (!torchSkipped && !(C === 3 && H === 32 && W === 32)) torchSkipped = `the peer builds 3×32×32 (CIFAR) models; this one takes ${C}×${H}×${W}`;
 if (!torchSkipped) {
-  const config = manifest.provenance.trainingConfig.model as PeerConfig;
+  const config = trained.trainingConfig.model as PeerConfig;
   for (const batch of [1, 64] as const) {
     process.stderr.write(`PyTorch eager, ${threadsFor[batch]} thread(s), batch ${batch}\n`);
     const r = runPeer(['--bench-infer', '--threads', String(threadsFor[batch]), '--batch-size', '64', '--min-seconds', '3', ...peerFlags({ ...config, numClasses: N })]);

@@ -3,7 +3,7 @@
  * The test set of the dataset a model was trained on (from its manifest), as the normalised NCHW
  * float32 tensor the stage graphs take: what the runtime benchmarks feed, read once.
  */
-import type { Manifest } from '../manifest/index.js';
+import { trainingProvenance, type Manifest } from '../manifest/index.js';
 import { CIFAR10_NORMALIZATION, DEFAULT_CIFAR10_DIR, FASHION_MNIST_NORMALIZATION, readCifar10, readFashionMnist } from '../datasets/index.js';
 
 export interface TestTensor {
@@ -23,7 +23,7 @@ export interface TestTensor {
  * @throws Error for a dataset the benchmarks do not read (only cifar10 and fashion-mnist).
  */
 export async function readTestTensor(manifest: Manifest, count: number, dataDir?: string): Promise<TestTensor> {
-  const dataset = manifest.provenance.dataset;
+  const dataset = trainingProvenance(manifest.provenance)?.dataset;
   const chw = manifest.input.dims.slice(1) as [number, number, number];
   const [C, H, W] = chw;
   let test;

@@ -13,8 +13,9 @@ import { ALWAYS_EXIT, NEVER_EXIT } from './thresholds.js';
 export interface LastExitFallback {
   numExits: number;
   totalMflops: number;
-  valAccuracy: number;
-  testAccuracy: number;
+  /** Absent for an imported model not yet calibrated (nothing was measured). */
+  valAccuracy?: number;
+  testAccuracy?: number;
 }
 
 /** `exitPolicy` and `calibration` of a manifest. */
@@ -31,8 +32,8 @@ export function manifestPolicy(
         kind: 'thresholds' as const,
         thresholds: [...new Array<number>(fallback.numExits - 1).fill(NEVER_EXIT), ALWAYS_EXIT],
         expectedMflops: fallback.totalMflops,
-        valAccuracy: fallback.valAccuracy,
-        testAccuracy: fallback.testAccuracy,
+        ...(fallback.valAccuracy !== undefined ? { valAccuracy: fallback.valAccuracy } : {}),
+        ...(fallback.testAccuracy !== undefined ? { testAccuracy: fallback.testAccuracy } : {}),
       };
   return { exitPolicy: { criterion, default: def }, calibration: { criterion, points } };
 }

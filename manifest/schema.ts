@@ -11,6 +11,10 @@
  * as training/eval reports them; thresholds compare the criterion's confidence (higher is more
  * confident) with `confidence ≥ threshold`, so ±1e8 mean "never/always exit here".
  *
+ * 1.2.0 adds imported models (onnx-import): `provenance` is either a training run or an import
+ * (`kind: 'import'`, the source file and its SHA-256, the command line), `preprocessing` may be
+ * absent (the model takes tensors only), and an uncalibrated default policy has no `valAccuracy`.
+ *
  * Compatibility: objects are not strict; keys this version does not know are dropped when
  * parsing, so a reader accepts manifests of a later MINOR version. A different MAJOR version is
  * rejected (see {@link checkSchemaVersion}).
@@ -18,7 +22,7 @@
 import { z } from 'zod';
 
 /** The manifest format version this code writes and reads (semver). */
-export const MANIFEST_SCHEMA_VERSION = '1.1.0';
+export const MANIFEST_SCHEMA_VERSION = '1.2.0';
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
@@ -125,7 +129,7 @@ export const ThresholdPolicySchema = z.object({
   kind: z.literal('thresholds'),
   thresholds,
   expectedMflops: mflops.describe('Expected cost per sample under these thresholds.'),
-  valAccuracy: percent,
+  valAccuracy: percent.optional().describe('Absent for an imported model not yet calibrated.'),
   testAccuracy: percent.optional(),
   p: z.number().positive().optional().describe('Exit-distribution parameter of the calibration point this was taken from.'),
 });
@@ -137,6 +141,30 @@ export const CalibrationPointSchema = z.object({
   expectedMflops: mflops,
   valAccuracy: percent,
   testAccuracy: percent,
+});
+
+/** Provenance of a model imported from a foreign ONNX graph (`adaptive-exit import`). */
+const ImportProvenanceSchema = z.object({
+  kind: z.literal('import'),
+  source: z.object({ file: name.describe('Base name of the imported .onnx file.'), sha256 }),
+  tool: z.object({ name: z.literal('adaptive-exit'), version: name }),
+  createdAt: z.iso.datetime({ offset: true }),
+  commands: z.array(z.string()).min(1).describe('The import command line, then any calibrate command lines, in order.'),
+});
+
+/** Provenance of a model trained here. */
+const TrainingProvenanceSchema = z.object({
+  kind: z.literal('training').optional(),
+  dataset: name,
+  trainingConfig: z.record(z.string(), z.unknown()),
+  perExitTestAccuracy: z.array(percent),
+  tool: z.object({ name: z.literal('adaptive-exit'), version: name }),
+  createdAt: z.iso.datetime({ offset: true }),
+  commands: z.array(z.string()).optional().describe('The command lines that trained, evaluated and exported this model, in order.'),
+  training: z
+    .array(z.object({ stage: name, epochs: z.number().int().nonnegative(), seconds: z.number().nonnegative() }))
+    .optional()
+    .describe('Per training stage: epochs and their wall seconds (summed over epochs, so resumes do not reset it).'),
 });
 
 const ManifestObjectSchema = z.object({
@@ -167,7 +195,8 @@ const ManifestObjectSchema = z.object({
       mean: z.array(z.number()),
       std: z.array(z.number().positive()),
     })
-    .describe('x = (pixel * pixelScale - mean[c]) / std[c] after resizing.'),
+    .optional()
+    .describe('x = (pixel * pixelScale - mean[c]) / std[c] after resizing. Absent: the model takes preprocessed tensors only.'),
   stages: z.array(StageSchema).min(1).describe('One per exit, in order.'),
   fullModel: z
     .object({ file: relativeOnnxFile, sha256, outputs: z.array(name).describe('Logits output of each exit, in order.') })
@@ -181,18 +210,7 @@ const ManifestObjectSchema = z.object({
     criterion: z.enum(EXIT_CRITERIA),
     points: z.array(CalibrationPointSchema).describe('Empty when the run was not evaluated.'),
   }),
-  provenance: z.object({
-    dataset: name,
-    trainingConfig: z.record(z.string(), z.unknown()),
-    perExitTestAccuracy: z.array(percent),
-    tool: z.object({ name: z.literal('adaptive-exit'), version: name }),
-    createdAt: z.iso.datetime({ offset: true }),
-    commands: z.array(z.string()).optional().describe('The command lines that trained, evaluated and exported this model, in order.'),
-    training: z
-      .array(z.object({ stage: name, epochs: z.number().int().nonnegative(), seconds: z.number().nonnegative() }))
-      .optional()
-      .describe('Per training stage: epochs and their wall seconds (summed over epochs, so resumes do not reset it).'),
-  }),
+  provenance: z.union([ImportProvenanceSchema, TrainingProvenanceSchema]),
 });
 
 type ManifestObject = z.output<typeof ManifestObjectSchema>;
@@ -316,12 +334,17 @@ function checkFrom(
 function checkInputAndPreprocessing(m: ManifestObject, report: Report): void {
   const [, C, H, W] = m.input.dims;
   const pre = m.preprocessing;
+  if (!pre) return checkClassNames(m, report);
   if (pre.mean.length !== C) report(['preprocessing', 'mean'], `expected ${C} values (channels of input.dims), got ${pre.mean.length}.`);
   if (pre.std.length !== C) report(['preprocessing', 'std'], `expected ${C} values (channels of input.dims), got ${pre.std.length}.`);
   const wantC = pre.channelOrder === 'GRAY' ? 1 : 3;
   if (C !== wantC) report(['preprocessing', 'channelOrder'], `${pre.channelOrder} means ${wantC} channel(s), but input.dims has ${C}.`);
   if (pre.resize.height !== H) report(['preprocessing', 'resize', 'height'], `expected ${H} (H of input.dims), got ${pre.resize.height}.`);
   if (pre.resize.width !== W) report(['preprocessing', 'resize', 'width'], `expected ${W} (W of input.dims), got ${pre.resize.width}.`);
+  checkClassNames(m, report);
+}
+
+function checkClassNames(m: ManifestObject, report: Report): void {
   const seen = new Map<string, number>();
   m.classNames.forEach((c, i) => {
     const first = seen.get(c);
@@ -361,7 +384,7 @@ function checkPerExitArrays(m: ManifestObject, report: Report): void {
     }
   }
 
-  length(['provenance', 'perExitTestAccuracy'], m.provenance.perExitTestAccuracy, 'accuracies');
+  if ('perExitTestAccuracy' in m.provenance) length(['provenance', 'perExitTestAccuracy'], m.provenance.perExitTestAccuracy, 'accuracies');
 
   if (m.fullModel) {
     length(['fullModel', 'outputs'], m.fullModel.outputs, 'outputs');
@@ -410,5 +433,15 @@ export type CarriedOutputRole = z.output<typeof CarriedOutputRoleSchema>;
 export type ExitPolicy = Manifest['exitPolicy'];
 export type ThresholdPolicy = z.output<typeof ThresholdPolicySchema>;
 export type CalibrationPoint = z.output<typeof CalibrationPointSchema>;
+/** Where a model came from: a training run here, or an import (`kind: 'import'`). */
+export type Provenance = Manifest['provenance'];
+export type ImportProvenance = z.output<typeof ImportProvenanceSchema>;
+export type TrainingProvenance = z.output<typeof TrainingProvenanceSchema>;
+/** A trained model's provenance, or undefined for an imported one (no dataset, config or accuracies). */
+export function trainingProvenance(p: Provenance): TrainingProvenance | undefined {
+  return p.kind === 'import' ? undefined : p;
+}
+/** The preprocessing of an image model (absent on models that take tensors only). */
+export type Preprocessing = NonNullable<Manifest['preprocessing']>;
 export type ExitCriterion = (typeof EXIT_CRITERIA)[number];
 export type TensorDtype = (typeof TENSOR_DTYPES)[number];

@@ -3,7 +3,7 @@
  * The models a server serves, each under its manifest id, with its dynamic batcher; the first is
  * the default (`POST /v1/classify`).
  */
-import type { Manifest } from '../manifest/index.js';
+import { trainingProvenance, type Manifest } from '../manifest/index.js';
 import { AdaptiveModel, type NodeExecutionProvider } from '../runtime/node/index.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 
@@ -81,13 +81,13 @@ export function modelSummary(m: ServedModel, isDefault: boolean) {
     default: isDefault,
     executionProvider: m.model.executionProvider,
     execution: m.model.execution,
-    dataset: man.provenance.dataset,
+    dataset: trainingProvenance(man.provenance)?.dataset ?? null,
     classNames: man.classNames,
     input: { dims: man.input.dims, layout: man.input.layout },
     preprocessing: man.preprocessing,
     stages: man.stages.map((s) => ({ index: s.index, mflops: s.mflops, cumulativeMflops: s.cumulativeMflops, params: s.params })),
     fullMflops: m.fullMflops,
-    perExitTestAccuracy: man.provenance.perExitTestAccuracy,
+    perExitTestAccuracy: trainingProvenance(man.provenance)?.perExitTestAccuracy ?? null,
     exitPolicy: man.exitPolicy,
     calibration: man.calibration,
   };

@@ -99,7 +99,7 @@ export function resolveBudget(budget: Budget | undefined, manifest: BudgetManife
   } else if (has('avgMflops')) {
     const target = finitePositive('avgMflops', b.avgMflops, where);
     const points = manifest.calibration.points;
-    if (points.length === 0) throw new BudgetError(`${where}.avgMflops: the manifest has no calibration points (the run was not evaluated); pass thresholds instead.`);
+    if (points.length === 0) throw new BudgetError(`${where}.avgMflops: the model is not calibrated (its manifest has no calibration points); run \`adaptive-exit calibrate MODEL_DIR --dataset …\` first, or pass thresholds.`);
     let best: (typeof points)[number] | undefined;
     for (const pt of points) {
       if (pt.expectedMflops <= target * (1 + TOLERANCE) && (!best || pt.expectedMflops > best.expectedMflops)) best = pt;

@@ -22,7 +22,7 @@ export {
 } from './engine.js';
 export { AdaptiveModelBase, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
 export type { FusedForm } from './fuse-stages.js';
-export { writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
+export { imagePreprocessing, writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
 export { BudgetError, InputError, ModelLoadError } from './errors.js';
 export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
 export { readManifestWith, urlFileReader, type ModelFileReader } from './model-files.js';

@@ -19,6 +19,17 @@ export interface Pixels {
 /** The manifest fields preprocessing reads. */
 export type PreprocessManifest = Pick<Manifest, 'preprocessing' | 'input'>;
 
+/**
+ * The manifest's image preprocessing.
+ * @throws InputError for a model imported without `--image`, which takes tensors only.
+ */
+export function imagePreprocessing(manifest: Pick<Manifest, 'preprocessing'>, what = 'image'): NonNullable<Manifest['preprocessing']> {
+  if (!manifest.preprocessing) {
+    throw new InputError(`${what}: this model takes preprocessed tensors only (its manifest has no image preprocessing; import it with --image HxW to accept images).`);
+  }
+  return manifest.preprocessing;
+}
+
 /** ITU-R BT.601 luma, the usual RGB-to-grey weights. */
 const LUMA = [0.299, 0.587, 0.114] as const;
 
@@ -34,7 +45,7 @@ export function writePixels(pixels: Pixels, manifest: PreprocessManifest, out: F
   if (![1, 2, 3, 4].includes(channels) || data.length < width * height * channels) {
     throw new InputError(`${what}: expected ${width}×${height}×${channels} pixel bytes, got ${data.length}.`);
   }
-  const { pixelScale, mean, std, channelOrder } = manifest.preprocessing;
+  const { pixelScale, mean, std, channelOrder } = imagePreprocessing(manifest, what);
   const plane = H * W;
   const colour = channels >= 3;
   for (let i = 0; i < plane; i++) {

@@ -5,7 +5,7 @@
  */
 import sharp, { type Sharp } from 'sharp';
 import type { Manifest } from '../../manifest/index.js';
-import { InputError, type Pixels } from '../core/index.js';
+import { imagePreprocessing, InputError, type Pixels } from '../core/index.js';
 
 /** An image the Node runtime accepts. */
 export type NodeImage = Uint8Array | string | Pixels;
@@ -29,7 +29,7 @@ function isPixels(x: unknown): x is Pixels {
  * @throws InputError naming `what` for an input of another kind or bytes sharp cannot decode.
  */
 export async function decodeNodeImage(image: NodeImage, manifest: Manifest, what: string): Promise<Pixels> {
-  const { resize } = manifest.preprocessing;
+  const { resize } = imagePreprocessing(manifest, what);
   let pipeline: Sharp;
   try {
     if (typeof image === 'string' || image instanceof Uint8Array) {

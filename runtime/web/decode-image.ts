@@ -6,7 +6,7 @@
  * need no canvas, so they also work in Node.
  */
 import type { Manifest } from '../../manifest/index.js';
-import { InputError, type Pixels } from '../core/index.js';
+import { imagePreprocessing, InputError, type Pixels } from '../core/index.js';
 
 /** An image the web runtime accepts. */
 export type WebImage = Blob | ImageBitmap | ImageData | HTMLImageElement | HTMLCanvasElement | OffscreenCanvas | Pixels;
@@ -22,7 +22,7 @@ function canvas(width: number, height: number): OffscreenCanvas | HTMLCanvasElem
 }
 
 /** Source rectangle (cover) or destination rectangle (contain) for `fit`. */
-function placement(sw: number, sh: number, W: number, H: number, fit: Manifest['preprocessing']['resize']['fit']) {
+function placement(sw: number, sh: number, W: number, H: number, fit: NonNullable<Manifest['preprocessing']>['resize']['fit']) {
   if (fit === 'fill') return { sx: 0, sy: 0, sw, sh, dx: 0, dy: 0, dw: W, dh: H };
   const scale = fit === 'cover' ? Math.max(W / sw, H / sh) : Math.min(W / sw, H / sh);
   if (fit === 'cover') {
@@ -37,7 +37,7 @@ function placement(sw: number, sh: number, W: number, H: number, fit: Manifest['
 
 /** Decodes and resizes one image to the model's input size (RGBA pixels, or the raw pixels as given). */
 export async function decodeWebImage(image: WebImage, manifest: Manifest, what: string): Promise<Pixels> {
-  const { width: W, height: H, fit, mode } = manifest.preprocessing.resize;
+  const { width: W, height: H, fit, mode } = imagePreprocessing(manifest, what).resize;
   if (isPixels(image) && image.width === W && image.height === H) return image;
   let source: CanvasImageSource;
   let sw: number;

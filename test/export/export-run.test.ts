@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRun } from '../../export/index.js';
-import { readManifest } from '../../manifest/index.js';
+import { readManifest, trainingProvenance } from '../../manifest/index.js';
 import { FASHION_MNIST_DIR } from '../../datasets/index.js';
 import { trainRun } from '../../training/trainer/index.js';
 import { tinyFashionRun } from '../helpers/tiny-run.js';
@@ -54,11 +54,12 @@ describe.skipIf(!HAVE_DATA)('adaptive-exit export', () => {
     expect(manifest.stages.at(-1)!.outputs.map((o) => o.role.kind)).toEqual(['logits']);
     expect(manifest.stages.at(-1)!.cumulativeMflops).toBeGreaterThan(manifest.stages[0]!.cumulativeMflops);
     expect(manifest.exitPolicy.default.thresholds.at(-1)).toBe(-1e8);
-    expect(manifest.provenance.perExitTestAccuracy).toHaveLength(3);
+    const provenance = trainingProvenance(manifest.provenance)!;
+    expect(provenance.perExitTestAccuracy).toHaveLength(3);
     expect(manifest.provenance.commands).toEqual(['adaptive-exit train --dataset fashion-mnist --out run', 'adaptive-exit export run --out model']);
     // Training time per stage, from the epoch logs of both stages of the IMTA recipe.
-    expect(manifest.provenance.training?.map((t) => t.stage)).toEqual(['stage1', 'stage2']);
-    for (const t of manifest.provenance.training!) {
+    expect(provenance.training?.map((t) => t.stage)).toEqual(['stage1', 'stage2']);
+    for (const t of provenance.training!) {
       expect(t.epochs).toBe(1);
       expect(t.seconds).toBeGreaterThan(0);
     }

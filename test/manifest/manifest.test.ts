@@ -52,7 +52,7 @@ describe('cross-field checks', () => {
     m.stages[1]!.index = 5;
     m.stages[2]!.cumulativeMflops = 40;
     m.exitPolicy.default.thresholds = [0.9, -1e8];
-    m.preprocessing.mean = [0.5];
+    m.preprocessing!.mean = [0.5];
     m.classNames.pop();
     const e = manifestError(() => parseManifest(m, 'x/manifest.json'));
     expect(paths(e)).toEqual(
@@ -95,7 +95,7 @@ describe('cross-field checks', () => {
   it('checks threshold and accuracy arrays have one entry per stage', () => {
     const m = example();
     m.calibration.points[3]!.thresholds.push(0);
-    m.provenance.perExitTestAccuracy = [90];
+    (m.provenance as { perExitTestAccuracy: number[] }).perExitTestAccuracy = [90];
     const e = manifestError(() => parseManifest(m));
     expect(paths(e)).toEqual(['manifest.calibration.points[3].thresholds', 'manifest.provenance.perExitTestAccuracy']);
     expect(e.message).toContain('manifest.calibration.points[3].thresholds: expected 3 thresholds (one per stage), got 4.');
@@ -151,8 +151,8 @@ describe('cross-field checks', () => {
 
   it('checks std length and the channel order against the input channels', () => {
     const m = example();
-    m.preprocessing.std = [0.25, 0.25];
-    m.preprocessing.channelOrder = 'GRAY';
+    m.preprocessing!.std = [0.25, 0.25];
+    m.preprocessing!.channelOrder = 'GRAY';
     expect(paths(manifestError(() => parseManifest(m)))).toEqual(['manifest.preprocessing.std', 'manifest.preprocessing.channelOrder']);
   });
 

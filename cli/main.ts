@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { modelCommand } from './commands/model.js';
 import { serveCommand } from './commands/serve.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(exportCommand())
+    .addCommand(importCommand())
     .addCommand(studyCommand())
     .addCommand(serveCommand());
 }

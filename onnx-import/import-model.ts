@@ -166,12 +166,13 @@ export async function importModel(file: string, outDir: string, options: ImportO
   const plans = splitGraph(graph, exits, input.name, shapes);
   const stageMflops = plans.map((p) => p.ownNodes.reduce((a, i) => a + nodeCost[i]!, 0) / 1e6);
   const cumulative = stageMflops.map((_, k) => stageMflops.slice(0, k + 1).reduce((a, b) => a + b, 0));
+  // Exits cheapest first: each must cost more on its own than the one before, and its stage must add work.
+  const alone = exits.map((e) => ancestors(graph, e).reduce((a, i) => a + nodeCost[i]!, 0) / 1e6);
   for (let k = 1; k < exits.length; k++) {
-    if (cumulative[k]! > cumulative[k - 1]!) continue;
-    const own = exits.map((e) => ({ e, cost: ancestors(graph, e).reduce((a, i) => a + nodeCost[i]!, 0) }));
-    const order = [...own].sort((a, b) => a.cost - b.cost).map((x) => x.e);
+    if (alone[k]! > alone[k - 1]! && cumulative[k]! > cumulative[k - 1]!) continue;
+    const order = exits.map((e, j) => ({ e, cost: alone[j]! })).sort((a, b) => a.cost - b.cost).map((x) => x.e);
     throw new ImportError(
-      `--exits: "${exits[k]}" costs nothing beyond the exits before it (cumulative ${cumulative[k]!.toFixed(3)} MFLOPs after "${exits[k - 1]}", ${cumulative[k - 1]!.toFixed(3)} before); exits must be listed cheapest first, e.g. --exits ${order.join(',')}.`,
+      `--exits: "${exits[k]}" (${alone[k]!.toFixed(3)} MFLOPs on its own, ${stageMflops[k]!.toFixed(3)} beyond the exits before it) is not dearer than "${exits[k - 1]}" (${alone[k - 1]!.toFixed(3)} MFLOPs); exits must be listed cheapest first, e.g. --exits ${order.join(',')}.`,
     );
   }
 

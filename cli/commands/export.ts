@@ -5,11 +5,7 @@
 import { Command } from 'commander';
 import { exportRun } from '../../export/index.js';
 import { selectTrainingBackend } from '../../training/backend/index.js';
-
-/** `arg` as one shell word (quoted when it holds anything but safe characters). */
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
+import { commandLine } from '../command-line.js';
 
 export function exportCommand(): Command {
   return new Command('export')
@@ -27,7 +23,7 @@ export function exportCommand(): Command {
       await selectTrainingBackend({ backend: 'cpu' });
       // The export's own command line (without the recorded ones) closes the list.
       const own = process.argv.slice(2).filter((a, i, all) => a !== '--command' && all[i - 1] !== '--command' && !a.startsWith('--command='));
-      const commands = [...opts.command, ['adaptive-exit', ...own].map(shellQuote).join(' ')];
+      const commands = [...opts.command, commandLine(own)];
       const manifest = await exportRun(run, opts.out, { full: opts.full, force: opts.force, id: opts.id, version: opts.modelVersion, commands, log });
       process.stdout.write(
         `${JSON.stringify({ out: opts.out, stages: manifest.stages.map((s) => ({ file: s.file, cumulativeMflops: Number(s.cumulativeMflops.toFixed(2)) })), defaultPolicy: manifest.exitPolicy.default })}\n`,

@@ -205,7 +205,7 @@ describe('JSON Schema', () => {
     expect(schema.type).toBe('object');
     const keys = ['schemaVersion', 'model', 'task', 'classNames', 'input', 'preprocessing', 'stages', 'fullModel', 'exitPolicy', 'calibration', 'provenance'];
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(keys));
-    expect(schema.required).toEqual(keys.filter((k) => k !== 'fullModel'));
+    expect(schema.required).toEqual(keys.filter((k) => k !== 'fullModel' && k !== 'preprocessing'));
     expect(schema.description).toContain('parseManifest');
   });
 

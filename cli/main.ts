@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
+import { calibrateCommand } from './commands/calibrate.js';
 import { dataCommand } from './commands/data.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .addCommand(evalCommand())
     .addCommand(exportCommand())
     .addCommand(importCommand())
+    .addCommand(calibrateCommand())
     .addCommand(studyCommand())
     .addCommand(serveCommand());
 }

@@ -24,4 +24,5 @@ export {
   DEFAULT_CIFAR_VAL_SIZE, loadValidationSplit, saveValidationSplit, splitValidation, validationSplitFromJson, validationSplitToJson, type ValidationSplit,
 } from './validation-split.js';
 export { readTarFiles } from './untar.js';
+export { DATASET_NAMES, readDatasetSplit, type DatasetName, type ReadDatasetSplitOptions } from './named-dataset.js';
 export { CIFAR10_NPM_PACKAGE, CIFAR10_SHA256, buildCifar10FromNpm, type BuildCifar10Options, type BuildCifar10Result } from './cifar10-npm.js';

@@ -8,7 +8,6 @@ import { selectTrainingBackend, TRAINING_BACKENDS } from '../../training/backend
 import { FROZEN_BN_MODES } from '../../training/objective.js';
 import { KD_REDUCTIONS } from '../../training/techniques/ofa-kd.js';
 import {
-  DATASETS,
   LR_SCHEDULES,
   parseTrainConfig,
   RECIPES,
@@ -17,6 +16,7 @@ import {
   type TrainConfig,
 } from '../../training/trainer/index.js';
 import { configWithDefaults } from '../config-file.js';
+import { addDatasetFlags } from '../dataset-flags.js';
 import { addModelFlags, msdnetFromFlags, withFlagNames, type ModelFlagValues } from '../model-flags.js';
 import { choiceFlag, intFlag, numberFlag } from '../parse-flags.js';
 
@@ -52,10 +52,10 @@ const DIRECT: ReadonlyArray<[keyof TrainConfig, string]> = [
 const MODEL_ATTRS = ['blocks', 'base', 'step', 'stepMode', 'channels', 'growthRate', 'grFactor', 'bnFactor', 'reduction', 'bottleneck', 'classes', 'input', 'head'];
 
 export function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description('train a multi-exit MSDNet (IMTA: GE stage 1, then ISC + OFA-KD stage 2) into a run directory')
-    .option('--dataset <name>', `${DATASETS.join(' | ')}`, choiceFlag('--dataset', DATASETS))
-    .option('--data <dir>', 'dataset directory (defaults: CIFAR-10 from `adaptive-exit data cifar10`, Fashion-MNIST from Debian)')
+  const cmd = addDatasetFlags(
+    new Command('train').description('train a multi-exit MSDNet (IMTA: GE stage 1, then ISC + OFA-KD stage 2) into a run directory'),
+    'dataset directory (defaults: CIFAR-10 from `adaptive-exit data cifar10`, Fashion-MNIST from Debian)',
+  )
     .option('--out <dir>', 'run directory to create')
     .option('--resume <dir>', 'continue the run in this directory exactly where it stopped')
     .option('--init-from <run>', 'warm start: stage 1 starts from this finished run\'s stage-1 weights and validation split, on its own schedule')

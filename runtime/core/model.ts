@@ -41,6 +41,8 @@ export interface CalibrateOptions<I> {
   test?: LabelledSet<I>;
   /** Samples per engine call. @defaultValue 256 */
   batchSize?: number;
+  /** Called after each engine call with the samples done so far and the total (calibration set, then test set). */
+  onProgress?: (done: number, total: number, set: 'calibration' | 'test') => void;
 }
 
 /** The table {@link AdaptiveModelBase.calibrate} computed and now uses. */
@@ -118,8 +120,9 @@ export class AdaptiveModelBase<I> {
    */
   async calibrate(set: LabelledSet<I>, options: CalibrateOptions<I> = {}): Promise<CalibrationResult> {
     const criterion = options.criterion ?? this.manifest.exitPolicy.criterion;
-    const val = exitScores(await this.exitOutputs(set, options.batchSize ?? 256, 'calibration set'), criterion);
-    const test = options.test ? exitScores(await this.exitOutputs(options.test, options.batchSize ?? 256, 'test set'), criterion) : val;
+    const progress = options.onProgress;
+    const val = exitScores(await this.exitOutputs(set, options.batchSize ?? 256, 'calibration set', progress && ((d, t) => progress(d, t, 'calibration'))), criterion);
+    const test = options.test ? exitScores(await this.exitOutputs(options.test, options.batchSize ?? 256, 'test set', progress && ((d, t) => progress(d, t, 'test'))), criterion) : val;
     const mflops = this.manifest.stages.map((s) => s.cumulativeMflops);
     const table: BudgetPoint[] = budgetedBatch({ val, test, mflops, ...(options.ps ? { ps: options.ps } : {}) });
     const exitAccuracy = val.predictions.map((pred) => (100 * pred.reduce((a, c, i) => a + (c === val.labels[i] ? 1 : 0), 0)) / Math.max(1, val.count));
@@ -141,7 +144,7 @@ export class AdaptiveModelBase<I> {
   }
 
   /** Every exit's logits on a labelled set, in chunks of `batchSize`. */
-  private async exitOutputs(set: LabelledSet<I>, batchSize: number, what: string) {
+  private async exitOutputs(set: LabelledSet<I>, batchSize: number, what: string, onProgress?: (done: number, total: number) => void) {
     const { data, n } = await this.preprocess(set.input);
     const N = this.manifest.classNames.length;
     const K = this.manifest.stages.length;
@@ -161,6 +164,7 @@ export class AdaptiveModelBase<I> {
       for await (const e of this.engine.stream(data.subarray(o * per, (o + m) * per), m, { budget: everyExit, topK: 0 })) {
         logits[e.exit - 1]!.set(e.logits, o * N);
       }
+      onProgress?.(o + m, n);
     }
     return { numExits: K, numClasses: N, count: n, logits, labels: intLabels };
   }

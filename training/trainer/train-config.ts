@@ -5,12 +5,14 @@
  * the same settings.
  */
 import { z } from 'zod';
+import { DATASET_NAMES, type DatasetName } from '../../datasets/named-dataset.js';
 import { formatIssues, ConfigError, MsdNetConfigSchema, DEFAULT_MSDNET_CONFIG, type MsdNetConfig, parseMsdNetConfig } from '../models/config.js';
 import { KD_REDUCTIONS } from '../techniques/ofa-kd.js';
 import { FROZEN_BN_MODES } from '../objective.js';
 
-export const DATASETS = Object.freeze(['cifar10', 'cifar100', 'fashion-mnist', 'folder'] as const);
-export type DatasetName = (typeof DATASETS)[number];
+/** The datasets a run trains on: the command line's names (datasets/named-dataset.ts). */
+export const DATASETS = DATASET_NAMES;
+export type { DatasetName };
 
 /**
  * Training recipes: `imta` is the paper's two-stage recipe (stage 1 with GE, then ISC + OFA-KD

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { buildProgram } from '../../cli/main.js';
 import { AdaptiveModel } from '../../runtime/node/index.js';
 
 export const PYTHON = '/usr/bin/python3';
@@ -51,3 +52,19 @@ export async function runImported(model: AdaptiveModel, data: Float32Array, dims
 }
 
 export { maxAbsDiff } from '../helpers/onnx-run.js';
+
+/** Runs the CLI in this process; returns what it wrote (commander errors and action errors throw). */
+export async function runCli(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'adaptive-exit', ...args]);
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+  return { stdout: out.join(''), stderr: err.join('') };
+}

@@ -10,7 +10,6 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../cli/main.js';
 import { buildFullGraph, buildStageGraphs } from '../../export/stage-graphs.js';
 import { readManifest, type Manifest } from '../../manifest/index.js';
 import { importModel, ImportError } from '../../onnx-import/index.js';
@@ -20,7 +19,7 @@ import { useBackend } from '../helpers/backends.js';
 import { runStages } from '../helpers/onnx-run.js';
 import { PEER_UNAVAILABLE, runPeer } from '../helpers/torch-peer.js';
 import { tinyConfig } from '../helpers/tiny-model.js';
-import { images, maxAbsDiff, python, runImported, runSource, TORCH_UNAVAILABLE, FIXTURES } from './import-helpers.js';
+import { FIXTURES, images, maxAbsDiff, python, runCli, runImported, runSource, TORCH_UNAVAILABLE } from './import-helpers.js';
 
 const UNAVAILABLE = TORCH_UNAVAILABLE ?? PEER_UNAVAILABLE;
 if (UNAVAILABLE) console.warn(`[onnx-import] skipped: ${UNAVAILABLE}`);
@@ -56,18 +55,8 @@ describe.skipIf(UNAVAILABLE !== undefined)('adaptive-exit import', () => {
     python('residual_cnn.py', [at('residual.onnx')]);
     python('small_models.py', [at('small')]);
     // The MSDNet through the CLI (its flags and output), the residual CNN through the API.
-    const out: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-    const err = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    try {
-      await buildProgram().parseAsync(['node', 'adaptive-exit', 'import', at('msdnet.onnx'), '--out', at('msdnet'), '--image', '32x32', '--mean', '0.4914,0.4824,0.4467', '--std', '0.2471,0.2435,0.2616', '--classes', 'airplane,automobile,bird,cat,deer,dog,frog,horse,ship,truck']);
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = err;
-    }
-    expect(JSON.parse(out.join('')).stages).toHaveLength(7);
+    const { stdout } = await runCli(['import', at('msdnet.onnx'), '--out', at('msdnet'), '--image', '32x32', '--mean', '0.4914,0.4824,0.4467', '--std', '0.2471,0.2435,0.2616', '--classes', 'airplane,automobile,bird,cat,deer,dog,frog,horse,ship,truck']);
+    expect(JSON.parse(stdout).stages).toHaveLength(7);
     await importModel(at('residual.onnx'), at('residual'));
   }, 60_000);
   afterAll(async () => {

@@ -84,7 +84,7 @@ export function modelSummary(m: ServedModel, isDefault: boolean) {
     dataset: trainingProvenance(man.provenance)?.dataset ?? null,
     classNames: man.classNames,
     input: { dims: man.input.dims, layout: man.input.layout },
-    preprocessing: man.preprocessing,
+    preprocessing: man.preprocessing ?? null,
     stages: man.stages.map((s) => ({ index: s.index, mflops: s.mflops, cumulativeMflops: s.cumulativeMflops, params: s.params })),
     fullMflops: m.fullMflops,
     perExitTestAccuracy: trainingProvenance(man.provenance)?.perExitTestAccuracy ?? null,

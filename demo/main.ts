@@ -3,7 +3,10 @@
  * has an adapter, else WASM), runs its stages one by one on an image and shows each exit's top-3
  * as it arrives, the exit that stopped the image under the chosen budget, the time per stage, the
  * MFLOPs spent against the full model, and the exit distribution so far.
- * `?ep=wasm|webgpu|auto` picks the execution provider (default auto).
+ * `?ep=wasm|webgpu|auto` picks the execution provider (default auto); `?model=URL` loads another
+ * model directory served over HTTP (relative to the page; another origin must allow CORS), e.g.
+ * one made by `adaptive-exit import`. A model without `samples/` shows the upload box only, and an
+ * uncalibrated one offers confidence thresholds only.
  */
 import { AdaptiveModel, resolveBudget, type Budget, type ExitPrediction, type WebExecutionProvider } from '../runtime/web/index.js';
 
@@ -24,8 +27,10 @@ const dropEl = $<HTMLLabelElement>('drop');
 const fileEl = $<HTMLInputElement>('file');
 const distEl = document.getElementById('distribution') as unknown as SVGSVGElement;
 
-const modelUrl = new URL('./model/', location.href).href;
-const ep = (new URLSearchParams(location.search).get('ep') ?? 'auto') as WebExecutionProvider;
+const params = new URLSearchParams(location.search);
+const modelParam = params.get('model');
+const modelUrl = new URL(modelParam ? (modelParam.endsWith('/') ? modelParam : `${modelParam}/`) : './model/', location.href).href;
+const ep = (params.get('ep') ?? 'auto') as WebExecutionProvider;
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const el = Object.assign(document.createElement(tag), props);
@@ -160,6 +165,11 @@ async function start(): Promise<void> {
   const threads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? 'multi-threaded, cross-origin isolated' : 'single-threaded';
   backendEl.textContent = `${model.manifest.model.id} (${model.manifest.classNames.length} classes, ${model.manifest.stages.length} exits) on ${model.executionProvider === 'webgpu' ? 'WebGPU' : `WASM (${threads})`}`;
   backendEl.dataset.backend = model.executionProvider;
+  if (model.manifest.calibration.points.length === 0) {
+    // Not calibrated (`adaptive-exit calibrate` adds the table): no average-MFLOPs budget to pick from.
+    modeEl.querySelector<HTMLOptionElement>('option[value="avgMflops"]')!.disabled = true;
+    modeEl.value = 'threshold';
+  }
   configureSlider();
   drawDistribution();
   await loadSamples();

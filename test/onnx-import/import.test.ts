@@ -5,7 +5,7 @@
  * onnxruntime's run of the source graph; costs with the peer's counter and with a Python oracle
  * (fixtures/stage_costs.py) that redoes the lazy split from the graph's dependency sets.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,7 +201,11 @@ describe.skipIf(UNAVAILABLE !== undefined)('adaptive-exit import', () => {
   });
 
   it('keeps control flow whole inside one stage, and reads external data that is present', async () => {
-    const cf = await importModel(at('small/control_flow.onnx'), at('cf'));
+    const warnings: string[] = [];
+    const cf = await importModel(at('small/control_flow.onnx'), at('cf'), { log: (l) => warnings.push(l) });
+    // The If's branches are not counted by the §6.3 rules: counted as zero, with one warning naming it.
+    expect([...cf.uncounted]).toEqual([['If', 1]]);
+    expect(warnings.filter((w) => w.startsWith('warning:'))).toEqual(['warning: 1 If node(s) counted as 0 MFLOPs (the §6.3 counting rules do not cover If).']);
     const ext = await importModel(at('small/external.onnx'), at('ext'));
     for (const [name, out, { manifest }] of [['control_flow', 'cf', cf], ['external', 'ext', ext]] as const) {
       expect(manifest.stages).toHaveLength(2);
@@ -245,12 +249,28 @@ describe.skipIf(UNAVAILABLE !== undefined)('adaptive-exit import', () => {
       });
     }
 
+    it('through the command line: one error line, exit code 1, nothing written', async () => {
+      const before = await listing();
+      const bin = join(import.meta.dirname, '../../bin/adaptive-exit.js');
+      const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
+        execFile(process.execPath, [bin, 'import', at('residual.onnx'), '--out', at('bad-out'), '--exits', 'exit2,exit1'], (err, _stdout, stderr) => done({ code: err ? (err as { code?: number }).code ?? 1 : 0, stderr }));
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n').filter((l) => l.startsWith('error: '))).toHaveLength(1);
+      expect(result.stderr).toMatch(/error: --exits: "exit1" .* is not dearer than "exit2"/);
+      expect(await listing()).toEqual(before);
+    });
+
     it('an existing directory without --force (replaced with it)', async () => {
       const before = await readManifest(at('residual'));
       await expect(importModel(at('residual.onnx'), at('residual'), {})).rejects.toThrow(/already exists; choose another --out or pass --force/);
       await importModel(at('residual.onnx'), at('residual'), { force: true, id: 'again' });
       const after = await readManifest(at('residual'));
       expect(after.model.id).toBe('again');
+      // --classes-file: one name per line.
+      await writeFile(at('classes.txt'), 'zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n');
+      await runCli(['import', at('residual.onnx'), '--out', at('residual'), '--force', '--classes-file', at('classes.txt')]);
+      expect((await readManifest(at('residual'))).classNames[9]).toBe('nine');
       expect(after.stages.map((s) => s.sha256)).toEqual(before.stages.map((s) => s.sha256));
       expect((await listing()).filter((f) => f.startsWith('.residual') || f.includes('staging'))).toEqual([]);
     });

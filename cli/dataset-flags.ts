@@ -3,7 +3,7 @@
  * `--dataset NAME` and `--data DIR`, as `train` and `calibrate` take them.
  */
 import type { Command } from 'commander';
-import { DATASET_NAMES } from '../datasets/named-dataset.js';
+import { DATASET_NAMES } from '../datasets/dataset-names.js';
 import { choiceFlag } from './parse-flags.js';
 
 /** Adds `--dataset` (one of {@link DATASET_NAMES}) and `--data DIR` to `cmd`. */

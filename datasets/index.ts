@@ -24,5 +24,6 @@ export {
   DEFAULT_CIFAR_VAL_SIZE, loadValidationSplit, saveValidationSplit, splitValidation, validationSplitFromJson, validationSplitToJson, type ValidationSplit,
 } from './validation-split.js';
 export { readTarFiles } from './untar.js';
-export { DATASET_NAMES, readDatasetSplit, type DatasetName, type ReadDatasetSplitOptions } from './named-dataset.js';
+export { DATASET_NAMES, type DatasetName } from './dataset-names.js';
+export { readDatasetSplit, type ReadDatasetSplitOptions } from './named-dataset.js';
 export { CIFAR10_NPM_PACKAGE, CIFAR10_SHA256, buildCifar10FromNpm, type BuildCifar10Options, type BuildCifar10Result } from './cifar10-npm.js';

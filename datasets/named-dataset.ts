@@ -1,17 +1,15 @@
 /**
  * @module datasets/named-dataset
- * The datasets the command line names (`--dataset` of `train` and `calibrate`) and reading one
- * split of them. tfjs-free, so the runtime package's `calibrate` reads data as training does.
+ * Reading one split of a dataset the command line names (`--dataset` of `train` and
+ * `calibrate`). tfjs-free, so the runtime package's `calibrate` reads data as training does.
  */
+import type { DatasetName } from './dataset-names.js';
 import type { DataSplit, Uint8Dataset } from './dataset.js';
 import { DataFormatError } from './errors.js';
 import { DEFAULT_CIFAR10_DIR, readCifar10, readCifar100 } from './read-cifar.js';
 import { FASHION_MNIST_DIR, readFashionMnist } from './read-fashion-mnist.js';
 import { readImageFolder, type ImageFit } from './read-image-folder.js';
 
-/** `--dataset` values: the built-in datasets and a folder of images (one subfolder per class). */
-export const DATASET_NAMES = Object.freeze(['cifar10', 'cifar100', 'fashion-mnist', 'folder'] as const);
-export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export interface ReadDatasetSplitOptions {
   split: DataSplit;

@@ -9,7 +9,7 @@ import { EXIT_CRITERIA } from '../../manifest/schema.js';
 import { parsedCommandLine } from '../command-line.js';
 import { addDatasetFlags } from '../dataset-flags.js';
 import { choiceFlag, intFlag, numberFlag } from '../parse-flags.js';
-import type { DatasetName } from '../../datasets/named-dataset.js';
+import type { DatasetName } from '../../datasets/dataset-names.js';
 
 const SPLITS = ['test', 'train'] as const;
 

@@ -5,7 +5,7 @@
  * the same settings.
  */
 import { z } from 'zod';
-import { DATASET_NAMES, type DatasetName } from '../../datasets/named-dataset.js';
+import { DATASET_NAMES, type DatasetName } from '../../datasets/dataset-names.js';
 import { formatIssues, ConfigError, MsdNetConfigSchema, DEFAULT_MSDNET_CONFIG, type MsdNetConfig, parseMsdNetConfig } from '../models/config.js';
 import { KD_REDUCTIONS } from '../techniques/ofa-kd.js';
 import { FROZEN_BN_MODES } from '../objective.js';

@@ -63,7 +63,7 @@ export async function probeShapes(model: OnnxModel, graph: OnnxGraph, input: Pro
       try {
         outs.push(await session.run({ [input.name]: feed(input, batch) }));
       } catch (err) {
-        throw new ImportError(`${file}: onnxruntime cannot run the model on a batch of ${batch} ${JSON.stringify([batch, ...input.sampleDims])} ${input.dtype} (${(err as Error).message.split('\n')[0]}); is the batch axis dynamic?`);
+        throw new ImportError(`${file}: onnxruntime cannot run the model on a batch of ${batch} ${JSON.stringify([batch, ...input.sampleDims])} ${input.dtype} (${(err as Error).message.split('\n')[0]}); export it with a dynamic batch axis (torch.onnx.export(..., dynamic_axes={input: {0: "batch"}, ...}))`);
       }
     }
     for (const name of names) {

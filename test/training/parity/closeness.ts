@@ -45,6 +45,11 @@ export class ClosenessReport {
     }
   }
 
+  /** Records a quantity that cannot be compared value by value (present on one side only, say) as failed. */
+  mismatch(quantity: string, why: string): void {
+    this.quantities[quantity] = { tensors: 0, elements: 0, maxAbsDiff: Infinity, toleranceUsed: Infinity, worst: why };
+  }
+
   /** Quantities over tolerance, one line each (empty when all pass). */
   failures(): string[] {
     return Object.entries(this.quantities)

@@ -20,7 +20,7 @@ import { PEER_UNAVAILABLE, peerFlags, runPeer } from '../../helpers/torch-peer.j
 import { useTempDirs } from '../../datasets/temp-dir.js';
 import { ClosenessReport, type Closeness } from './closeness.js';
 import { parityBatch } from './parity-batch.js';
-import { stepHere, stepInPeer, type ParityBatch, type StepRecord } from './step-runners.js';
+import { startPeerStep, stepHere, type ParityBatch, type StepRecord } from './step-runners.js';
 import { mappingProblems, torchNames } from './torch-names.js';
 
 /**
@@ -102,6 +102,14 @@ function buildModel(c: ParityCase): MultiExitModel {
 
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
 
+/** How many values differ at all (bit for bit, as floats) between two equally long arrays. */
+function changedValues(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Math.max(a.length, b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n += 1;
+  return n;
+}
+
 /** Everything of the two steps, compared; exact checks throw, toleranced ones go to the report. */
 function compareSteps(
   ours: StepRecord,
@@ -113,8 +121,8 @@ function compareSteps(
   r.add('loss', 'loss', [ours.loss], [peer.loss]);
   r.add('per-exit loss terms', 'terms', ours.exitTerms, peer.exitTerms);
   r.add('per-exit CE', 'CE', ours.ce, peer.ce);
-  expect(ours.kl.length, 'KL terms').toBe(peer.kl.length);
-  if (peer.kl.length > 0) r.add('per-exit KL', 'KL', ours.kl, peer.kl);
+  if (ours.kl.length !== peer.kl.length) r.mismatch('per-exit KL', `${ours.kl.length} KL terms here, ${peer.kl.length} in the peer`);
+  else if (peer.kl.length > 0) r.add('per-exit KL', 'KL', ours.kl, peer.kl);
   expect(ours.logits.length, 'exits').toBe(peer.logits.length);
   ours.logits.forEach((z, k) => r.add('logits', `exit ${k + 1}`, z, peer.logits[k]!));
 
@@ -135,8 +143,8 @@ function compareSteps(
     } else {
       // Frozen (stage 2 backbone and Linear heads) or unused: untouched on both sides, weight decay included.
       const why = trained.has(name) ? 'unused' : 'frozen';
-      expect(Array.from(a), `${why} ${name} here`).toEqual(Array.from(before.get(name)!));
-      expect(Array.from(b!), `${why} ${name} in the peer`).toEqual(Array.from(before.get(name)!));
+      expect(changedValues(a, before.get(name)!), `${why} ${name}: values changed here`).toBe(0);
+      expect(changedValues(b!, before.get(name)!), `${why} ${name}: values changed in the peer`).toBe(0);
       r.add(`${why} weights (must be unchanged)`, name, a, b!);
     }
   }
@@ -149,6 +157,26 @@ interface CaseSummary {
   quantities: Record<string, Closeness>;
 }
 const summaries: Record<string, CaseSummary> = {};
+
+interface CaseRecord {
+  ours: StepRecord;
+  peer: StepRecord;
+  before: Map<string, Float32Array>;
+  variables: Array<{ name: string; kind: 'param' | 'buffer' }>;
+}
+const records = new Map<ParityCase, CaseRecord>();
+
+/**
+ * Negative controls, from the steps already run: our step of one variant against the peer's
+ * step of another must fail in the quantity the flag changes, or the tolerance could not tell
+ * the variants apart and the cases above would prove nothing about them.
+ */
+const CONTROLS: Array<{ ours: ParityCase; peer: ParityCase; fails: string }> = [
+  { ours: CASES[0]!, peer: CASES[1]!, fails: 'gradients' },
+  { ours: CASES[2]!, peer: CASES[3]!, fails: 'loss' },
+  { ours: CASES[4]!, peer: CASES[2]!, fails: 'gradients' },
+  { ours: CASES[2]!, peer: CASES[5]!, fails: 'loss' },
+];
 
 describe.skipIf(PEER_UNAVAILABLE !== undefined)('one training step against the PyTorch peer (WASM)', () => {
   const tempDir = useTempDirs('step-parity');
@@ -177,9 +205,13 @@ describe.skipIf(PEER_UNAVAILABLE !== undefined)('one training step against the P
       expect(mappingProblems(names, variables, keys), 'name mapping').toEqual([]);
       const before = new Map(readWeights(model).map((w) => [w.name, w.values] as const));
       const kd = c.recipe === 'stage2' && c.objective.distill !== false ? KD : undefined;
-      const peer = await stepInPeer({ dir: await tempDir(), model, names, peerKeys: keys, batch, args: ['--recipe', c.recipe, '--lr', String(LR), ...c.peerArgs], kd });
+      const args = ['--recipe', c.recipe, '--lr', String(LR), ...c.peerArgs];
+      const peerStep = await startPeerStep({ dir: await tempDir(), model, names, peerKeys: keys, batch, args, kd });
+      // The peer runs in its own process while this side steps.
       const ours = stepHere(model, c.objective, batch, LR);
       model.dispose();
+      const peer = await peerStep.result;
+      records.set(c, { ours, peer, before, variables });
 
       const report = compareSteps(ours, peer, before, variables);
       summaries[c.title] = { batch: batch.source, unused: sorted(ours.unused), quantities: report.quantities };
@@ -188,4 +220,14 @@ describe.skipIf(PEER_UNAVAILABLE !== undefined)('one training step against the P
       if (c.recipe === 'stage1') expect(ours.unused.length).toBeGreaterThan(0);
     });
   }
+
+  it('tells the variants apart: GE on/off, KL reduction, ISC detach, distillation on/off', () => {
+    for (const control of CONTROLS) {
+      const ours = records.get(control.ours);
+      const peer = records.get(control.peer);
+      if (!ours || !peer) throw new Error(`control "${control.ours.title}" against "${control.peer.title}": a case above did not run.`);
+      const failed = compareSteps(ours.ours, peer.peer, ours.before, ours.variables).failures().map((f) => f.split(':')[0]);
+      expect(failed, `ours "${control.ours.title}" against the peer's "${control.peer.title}"`).toContain(control.fails);
+    }
+  });
 });

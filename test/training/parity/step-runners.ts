@@ -14,7 +14,7 @@ import { Sgd } from '../../../training/optim/sgd.js';
 import { crossEntropy } from '../../../training/techniques/losses.js';
 import { DEFAULT_OFA_KD, distillationKl } from '../../../training/techniques/ofa-kd.js';
 import { applyGradients, computeGradients } from '../../../training/train-step.js';
-import { peerFlags, runPeer } from '../../helpers/torch-peer.js';
+import { peerFlags, runPeerAsync } from '../../helpers/torch-peer.js';
 import { readPeerTensors, writePeerTensors, type NamedValues } from './peer-tensor-files.js';
 import { FROM_TORCH, NUM_BATCHES_TRACKED, TO_TORCH, torchShape, type TorchName } from './torch-names.js';
 
@@ -114,10 +114,12 @@ export interface PeerStepOptions {
 }
 
 /**
- * One step in the peer from the model's current weights (written under the peer's names, in its
- * layouts) and the batch (NCHW). Its results come back in this project's names and layouts.
+ * Starts one step in the peer from the model's current weights (written under the peer's names,
+ * in its layouts) and the batch (NCHW). The model is read before this resolves and the peer then
+ * runs in its own process, so the caller may step the model meanwhile; `result` resolves with
+ * the peer's step in this project's names and layouts.
  */
-export async function stepInPeer(o: PeerStepOptions): Promise<StepRecord> {
+export async function startPeerStep(o: PeerStepOptions): Promise<{ result: Promise<StepRecord> }> {
   const ours = new Map(readWeights(o.model).map((w) => [w.name, w] as const));
   const weights: NamedValues[] = o.names.map((n) => {
     const w = ours.get(n.ours)!;
@@ -133,9 +135,15 @@ export async function stepInPeer(o: PeerStepOptions): Promise<StepRecord> {
     { name: 'x', shape: [B, C, H, W], values: transposed(o.batch.images, o.batch.shape, [0, 3, 1, 2]) },
     { name: 'y', shape: [B], values: Float32Array.from(o.batch.labels) },
   ]);
+  const run = runPeerAsync([...peerFlags(o.model.config.msdnet), '--step-parity', o.dir, ...o.args]);
+  const result = run.then(() => readPeerStep(o));
+  // Marked handled so a failure of the caller's own step meanwhile is the error reported; awaiting
+  // `result` still throws the peer's failure.
+  result.catch(() => undefined);
+  return { result };
+}
 
-  runPeer([...peerFlags(o.model.config.msdnet), '--step-parity', o.dir, ...o.args]);
-
+async function readPeerStep(o: PeerStepOptions): Promise<StepRecord> {
   const result = PeerResultSchema.parse(JSON.parse(await readFile(join(o.dir, 'result.json'), 'utf8')));
   const peerGrads = await readPeerTensors(o.dir, 'grads');
   const peerUpdated = await readPeerTensors(o.dir, 'updated');

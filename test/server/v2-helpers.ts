@@ -10,6 +10,15 @@ import { DEFAULT_MODEL_DIR } from '../../server/index.js';
 
 export const MODEL_ID = 'msdnet-cifar10';
 
+/** [name, datatype, shape] of every output for `n` samples, in the order the server returns them. */
+export const allOutputs = (n: number) => [
+  ['logits', 'FP32', [n, 10]],
+  ['exit', 'INT32', [n]],
+  ['mflops', 'FP32', [n]],
+  ['confidence', 'FP32', [n]],
+  ['label', 'BYTES', [n]],
+];
+
 export interface Samples {
   pngs: Buffer[];
   /** The PNGs preprocessed: [n, 3, 32, 32] values. */

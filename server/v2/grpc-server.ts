@@ -118,6 +118,8 @@ export async function startGrpcServer(host: string, port: number, options: GrpcO
       let lastCode = grpc.status.OK;
       let cancelled = false;
       call.on('cancelled', () => (cancelled = true));
+      // A client that drops the stream must not become an unhandled 'error' event.
+      call.on('error', () => (cancelled = true));
       // Requests on one stream are answered in order, each with its messages per exit.
       let chain = Promise.resolve();
       const answer = async (msg: ModelInferRequestMessage) => {

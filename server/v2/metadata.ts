@@ -5,7 +5,7 @@
  * budget inputs; logits, exit, mflops, confidence, label), and the lookup of a model and version
  * named in a path (404 otherwise).
  */
-import { createRequire } from 'node:module';
+import { packageVersion } from '../../runtime/node/package-files.js';
 import { HttpError } from '../errors.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
 import type { Datatype } from './tensor-codec.js';
@@ -37,10 +37,8 @@ export interface TensorMetadata {
   shape: number[];
 }
 
-const SERVER_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-
 export function serverMetadata() {
-  return { name: 'adaptive-exit', version: SERVER_VERSION, extensions: [...EXTENSIONS] };
+  return { name: 'adaptive-exit', version: packageVersion, extensions: [...EXTENSIONS] };
 }
 
 /** The versions a model answers to: the manifest's version, or "1". */

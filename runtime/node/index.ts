@@ -8,3 +8,4 @@ export { AdaptiveModel, type AdaptiveModelOptions } from './adaptive-model.js';
 export { createNodeBackend, nodeSessionOptions, NODE_EXECUTION_PROVIDERS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
 export { decodeNodeImage, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
 export { calibrateModelDir, modelLabels, type CalibrateDirOptions } from './calibrate-dir.js';
+export { bundledModelDir, packageVersion } from './package-files.js';

@@ -61,7 +61,8 @@ export async function runCli(args: string[]): Promise<{ stdout: string; stderr: 
   process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'adaptive-exit', ...args]);
+    const argv = ['node', 'adaptive-exit', ...args];
+    await (await buildProgram(argv)).exitOverride().parseAsync(argv);
   } finally {
     process.stdout.write = write.out;
     process.stderr.write = write.err;

@@ -9,7 +9,6 @@
  */
 import { createHash } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { manifestPolicy } from '../calibration/index.js';
 import { installDir, makeStagingDir } from '../datasets/install-dir.js';
@@ -21,8 +20,7 @@ import { probeShapes, type ProbedTensor } from './probe-shapes.js';
 import { readOnnxModel } from './read-onnx.js';
 import { ancestors, splitGraph, type StagePlan } from './split-graph.js';
 import { batchDims, encodeStageModel } from './stage-models.js';
-
-const require = createRequire(import.meta.url);
+import { packageVersion } from '../runtime/node/package-files.js';
 
 /** Image preprocessing an imported model declares (`--image` and its companions). */
 export interface ImageOptions {
@@ -225,7 +223,6 @@ export async function importModel(file: string, outDir: string, options: ImportO
     };
   }
 
-  const { version: toolVersion } = require('../package.json') as { version: string };
   const manifest = parseManifest(
     {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -239,7 +236,7 @@ export async function importModel(file: string, outDir: string, options: ImportO
       provenance: {
         kind: 'import',
         source: { file: source.fileName, sha256: source.sha256 },
-        tool: { name: 'adaptive-exit', version: toolVersion },
+        tool: { name: 'adaptive-exit', version: packageVersion },
         createdAt: new Date().toISOString(),
         commands: [options.command ?? `adaptive-exit import ${source.fileName}`],
       },

@@ -8,7 +8,7 @@
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
 import { budgetedBatch, defaultPolicy, exitScores, manifestPolicy, type BudgetPoint, type DefaultPolicy } from '../../calibration/index.js';
 import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
-import { InputError } from './errors.js';
+import { InputError, ModelClosedError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';
 
 /** A preprocessed batch: NCHW float32 values and their dims [n, C, H, W]. */
@@ -73,12 +73,12 @@ export class AdaptiveModelBase<I> {
     return this.engine.manifest;
   }
 
-  /** Rows each stage received since load or the last {@link resetStats}. */
   /** How classify calls without a deadline run ('fused': one call of the fused graph per batch). */
   get execution(): Execution {
     return this.engine.execution;
   }
 
+  /** Rows each stage received since load or the last {@link resetStats}. */
   get stats(): EngineStats {
     return this.engine.stats;
   }
@@ -91,9 +91,11 @@ export class AdaptiveModelBase<I> {
    * Classifies one image, several images, or a preprocessed tensor (dims [n, C, H, W] equal to
    * the manifest's input); one result per sample, in input order.
    * @throws InputError for an input that does not fit the model or an undecodable image;
-   *   BudgetError for a budget that cannot be applied.
+   *   BudgetError for a budget that cannot be applied; InferenceError when a session fails;
+   *   ModelClosedError after {@link close}.
    */
   async classify(input: ModelInput<I>, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+    this.assertOpen('classify');
     const { data, n } = await this.preprocess(input);
     return this.engine.classify(data, n, options);
   }
@@ -105,6 +107,7 @@ export class AdaptiveModelBase<I> {
    * the loop stops the computation.
    */
   async *stream(input: ModelInput<I>, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
+    this.assertOpen('stream');
     const { data, n } = await this.preprocess(input);
     yield* this.engine.stream(data, n, options);
   }
@@ -117,6 +120,7 @@ export class AdaptiveModelBase<I> {
    * @throws InputError for labels that do not fit the input or the classes.
    */
   async calibrate(set: LabelledSet<I>, options: CalibrateOptions<I> = {}): Promise<CalibrationResult> {
+    this.assertOpen('calibrate');
     const criterion = options.criterion ?? this.manifest.exitPolicy.criterion;
     const val = exitScores(await this.exitOutputs(set, options.batchSize ?? 256, 'calibration set'), criterion);
     const test = options.test ? exitScores(await this.exitOutputs(options.test, options.batchSize ?? 256, 'test set'), criterion) : val;
@@ -135,9 +139,19 @@ export class AdaptiveModelBase<I> {
     return { ...policy, exitAccuracy };
   }
 
-  /** Releases the stage sessions. */
+  /** Releases the stage sessions; later calls throw {@link ModelClosedError}. */
   async close(): Promise<void> {
     await this.engine.release();
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.engine.closed;
+  }
+
+  /** @throws ModelClosedError after {@link close} (checked before any image is decoded). */
+  private assertOpen(what: string): void {
+    if (this.engine.closed) throw new ModelClosedError(`${what}: the model was closed (its sessions are released); load it again.`);
   }
 
   /** Every exit's logits on a labelled set, in chunks of `batchSize`. */

@@ -24,15 +24,20 @@ export interface AdaptiveModelOptions extends NodeBackendOptions, EngineLoadOpti
  * await model.close();
  */
 export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
-  /** The directory or base URL the model was loaded from. */
-  readonly dir: string;
+  /** The directory or base URL the model was loaded from (the same name as runtime/web's). */
+  readonly source: string;
   /** The execution provider the stages run on ('cpu' after a fallback), or 'custom' for a given backend. */
   readonly executionProvider: NodeExecutionProvider | 'custom';
 
   private constructor(dir: string, engine: EarlyExitEngine, provider: NodeExecutionProvider | 'custom') {
     super(engine, decodeNodeImage);
-    this.dir = dir;
+    this.source = dir;
     this.executionProvider = provider;
+  }
+
+  /** @deprecated The old name of {@link source}. */
+  get dir(): string {
+    return this.source;
   }
 
   /**

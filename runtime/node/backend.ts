@@ -23,7 +23,12 @@ export const NODE_EXECUTION_PROVIDERS = Object.freeze(['cpu', 'cuda', 'webgpu'] 
 export type NodeExecutionProvider = (typeof NODE_EXECUTION_PROVIDERS)[number];
 
 export interface NodeBackendOptions {
-  /** Intra-op threads of each stage session. @defaultValue 1: lowest latency; more threads help large batches. */
+  /**
+   * Threads of each session (onnxruntime's intra-op threads; the same name as runtime/web's
+   * option). @defaultValue 1: lowest latency; more threads help large batches.
+   */
+  threads?: number;
+  /** @deprecated The old name of {@link threads}; used when `threads` is not given. */
   intraOpThreads?: number;
   /** @defaultValue 'cpu' */
   executionProvider?: NodeExecutionProvider;
@@ -31,7 +36,7 @@ export interface NodeBackendOptions {
   warn?: (message: string) => void;
   /**
    * Whether the fused session's intra-op threads spin while waiting for the next operator instead
-   * of sleeping (only matters with `intraOpThreads` > 1). Spinning saves the wake-up of a sleeping
+   * of sleeping (only matters with `threads` > 1). Spinning saves the wake-up of a sleeping
    * thread at each of the fused graph's many small operators (measured here at batch 64 on 2
    * threads: about 10% faster), at the price of a core kept busy for a moment after each call:
    * turn it off when other work shares the cores. Stage sessions never spin.
@@ -86,9 +91,9 @@ function wrap(runner: OrtRunner): StageSession {
  * @throws RangeError for a thread count that is not a positive integer or an unknown provider.
  */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBackend {
-  const threads = options.intraOpThreads ?? 1;
+  const threads = options.threads ?? options.intraOpThreads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > availableParallelism() * 4) {
-    throw new RangeError(`intraOpThreads: expected a positive integer (this machine has ${availableParallelism()} cores), got ${threads}.`);
+    throw new RangeError(`threads: expected a positive integer (this machine has ${availableParallelism()} cores), got ${threads}.`);
   }
   const requested = options.executionProvider ?? 'cpu';
   if (!(NODE_EXECUTION_PROVIDERS as readonly string[]).includes(requested)) {

@@ -28,6 +28,7 @@ async function fileReader(base: string, fetchImpl: typeof fetch | undefined): Pr
 }
 
 export class AdaptiveModel extends AdaptiveModelBase<WebImage> {
+  /** The base URL (or, in Node, directory) the model was loaded from. */
   readonly source: string;
   readonly executionProvider: 'webgpu' | 'wasm' | 'custom';
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveModel, EarlyExitEngine, EXIT_CRITERIA, createNodeBackend, rowConfidences, softmaxRows, type ClassifyResult } from '../../runtime/node/index.js';
 import type { Manifest } from '../../manifest/index.js';
 import { BUNDLED_MODEL_DIR, bundledBatch } from './bundled-model.js';
+import { edgeBudgets } from './edge-budgets.js';
 
 let manifest: Manifest;
 let images: { data: Float32Array; dims: number[] };
@@ -49,17 +50,7 @@ describe('fused graph vs staged engine on the bundled model', () => {
     const per = images.data.length / n;
     engine.setPolicy({ ...manifest.exitPolicy, criterion }, { ...manifest.calibration, criterion });
     const conf = logits.map((z) => rowConfidences(softmaxRows(z, C), C, criterion));
-    // Sample i's threshold at exit 1 + (i mod K-1) is its own confidence there; the others are
-    // other samples' confidences there, so the exits spread over the stages.
-    const budgets = Array.from({ length: n }, (_, i) => ({
-      thresholds: Array.from({ length: K }, (_, k) => (k === i % (K - 1) ? conf[k]![i]! : conf[k]![(i * 7 + 3) % n]!)),
-      ...(i % 5 === 0 ? { maxExit: 3 } : {}),
-    }));
-    const want = budgets.map((b, i) => {
-      const last = b.maxExit ?? K;
-      for (let k = 1; k < last; k++) if (conf[k - 1]![i]! >= b.thresholds[k - 1]!) return k;
-      return last;
-    });
+    const { budgets, want } = edgeBudgets(conf, n, 3);
     expect(new Set(want).size, 'exits spread over several stages').toBeGreaterThanOrEqual(3);
 
     engine.resetStats();

@@ -86,7 +86,7 @@ export class EarlyExitEngine {
     const { sessions, bytes } = await loadStageGraphs(manifest, source.readFile, backend, { verify: options.verify ?? true, keepBytes: fuse });
     let staged: StagedRunner;
     try {
-      staged = new StagedRunner(manifest, sessions, stats);
+      staged = new StagedRunner(manifest, sessions, stats, backend);
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));
       throw e;

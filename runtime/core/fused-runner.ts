@@ -131,8 +131,9 @@ export class FusedRunner {
     };
   }
 
-  /** Counts a fused call in the stats: `reaching[k-1]` rows ran stage k. */
-  private count(reaching: number[]): void {
+  /** Counts a fused call in the stats: `reaching[k-1]` rows ran stage k; `logitsRead` logits tensors came back. */
+  private count(reaching: number[], logitsRead: number): void {
+    if (this.backend.deviceResident) this.stats.logitsDownloads += logitsRead;
     reaching.forEach((rows, k) => {
       this.stats.rowsPerStage[k]! += rows;
       if (rows > 0) this.stats.callsPerStage[k]! += 1;
@@ -154,7 +155,7 @@ export class FusedRunner {
     if (logits?.type !== 'float32' || isDeviceTensor(logits) || logits.data.length !== N || !(exit >= 1 && exit <= K)) {
       throw new InferenceError('fused graph (single form): the logits or the exit taken are missing or inconsistent.');
     }
-    this.count(Array.from({ length: K }, (_, k) => (k < exit ? 1 : 0)));
+    this.count(Array.from({ length: K }, (_, k) => (k < exit ? 1 : 0)), 1);
     return [prediction(logits.data, softmaxRows(logits.data, N), 0, exit, manifest, topK, [ms])];
   }
 
@@ -191,6 +192,7 @@ export class FusedRunner {
         running -= left;
         return here;
       }),
+      K,
     );
     return results;
   }

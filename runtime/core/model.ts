@@ -8,6 +8,7 @@
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
 import { budgetedBatch, defaultPolicy, exitScores, manifestPolicy, type BudgetPoint, type DefaultPolicy } from '../../calibration/index.js';
 import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
+import type { StageBackend } from './backend.js';
 import { InputError, ModelClosedError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';
 
@@ -63,7 +64,15 @@ export class AdaptiveModelBase<I> {
   protected readonly engine: EarlyExitEngine;
   private readonly decode: ImageDecoder<I>;
 
-  protected constructor(engine: EarlyExitEngine, decode: ImageDecoder<I>) {
+  /**
+   * @param ownBackend the backend the platform class made for this model (not one the caller
+   *   passed): released on {@link close}.
+   */
+  protected constructor(
+    engine: EarlyExitEngine,
+    decode: ImageDecoder<I>,
+    private readonly ownBackend?: StageBackend,
+  ) {
     this.engine = engine;
     this.decode = decode;
   }
@@ -141,7 +150,9 @@ export class AdaptiveModelBase<I> {
 
   /** Releases the stage sessions; later calls throw {@link ModelClosedError}. */
   async close(): Promise<void> {
+    if (this.engine.closed) return;
     await this.engine.release();
+    await this.ownBackend?.release?.();
   }
 
   /** True after {@link close}. */

@@ -9,7 +9,7 @@
  */
 import type { Manifest, Stage } from '../../manifest/index.js';
 import { rowConfidence, softmaxRows } from '../../manifest/confidence.js';
-import type { StageSession } from './backend.js';
+import type { StageBackend, StageSession } from './backend.js';
 import type { ResolvedBudget } from './budget.js';
 import { InferenceError, ModelLoadError } from './errors.js';
 import { prediction, type ExitPrediction, type StageEvent } from './results.js';
@@ -66,6 +66,7 @@ export class StagedRunner {
     manifest: Manifest,
     sessions: StageSession[],
     private readonly stats: EngineStats,
+    private readonly backend: StageBackend,
   ) {
     this.plans = plan(manifest);
     this.sessions = sessions.map(serialized);
@@ -118,11 +119,18 @@ export class StagedRunner {
         this.msPerRow[k - 1] = this.msPerRow[k - 1]! === 0 ? ms / m : (1 - TIME_EMA) * this.msPerRow[k - 1]! + (TIME_EMA * ms) / m;
 
         let logits: Float32CoreTensor;
+        const onDevice = this.backend.deviceResident === true;
         try {
           const got = output(out, p.logitsName, p.stage, m);
           if (isDeviceTensor(got)) throw new InferenceError(`${p.stage.file}: the backend left the logits on its device; the engine reads them on the CPU.`);
           logits = got;
-          for (const name of p.keepOutputs) store.set(outputKey(k, name), output(out, name, p.stage, m));
+          if (onDevice) this.stats.logitsDownloads++;
+          for (const name of p.keepOutputs) {
+            const t = output(out, name, p.stage, m);
+            // A device backend that returns a carried tensor in host memory has downloaded it.
+            if (onDevice && !isDeviceTensor(t)) this.stats.deviceDownloads++;
+            store.set(outputKey(k, name), t);
+          }
         } finally {
           // Outputs no later stage reads (none, by construction) and inputs used for the last
           // time; on a bad output, every device output this call returned.
@@ -175,10 +183,19 @@ export class StagedRunner {
     }
   }
 
-  /** The rows `keep` of a carried tensor. */
-  private async compact(t: Float32CoreTensor | DeviceCoreTensor, keep: number[]): Promise<Float32CoreTensor> {
+  /** The rows `keep` of a carried tensor: on the device where the backend can, else on the CPU. */
+  private async compact(t: Float32CoreTensor | DeviceCoreTensor, keep: number[]): Promise<Float32CoreTensor | DeviceCoreTensor> {
     if (!isDeviceTensor(t)) return selectRows(t, keep);
-    // Dropping rows needs the values on the CPU; the next stage uploads the compacted ones.
+    if (this.backend.selectDeviceRows) {
+      try {
+        return await this.backend.selectDeviceRows(t, keep);
+      } catch (e) {
+        throw new InferenceError(`row compaction on the device failed: ${(e as Error).message}`, { cause: e });
+      } finally {
+        t.dispose();
+      }
+    }
+    // Dropping rows on the CPU: read back, and the next stage uploads the compacted rows.
     try {
       return selectRows({ type: 'float32', data: await t.download(), dims: t.dims }, keep);
     } finally {

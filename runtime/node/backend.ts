@@ -12,10 +12,15 @@
  *   spin between operators (see {@link NodeBackendOptions.spinning}).
  * - Runs are synchronous calls into the native session (see ./native-session.ts): the public
  *   `run()` defers every call by one event-loop turn, which costs more than a small stage.
+ * - On WebGPU the carried tensors stay in GPU buffers from stage to stage (`preferredOutputLocation`
+ *   'gpu-buffer' for every output but the logits, which decide the exits); rows are dropped on
+ *   the GPU too (./device-tensors.ts). Only the logits come back to host memory.
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { isDeviceTensor, type CoreTensor, type StageBackend, type StageSession } from '../core/index.js';
+import type { Stage } from '../../manifest/index.js';
+import { isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
+import { DeviceTensors } from './device-tensors.js';
 import { createOrtSession, type OrtRunner } from './native-session.js';
 
 /** Execution providers this backend can ask onnxruntime-node for. */
@@ -49,9 +54,20 @@ export interface NodeBackendOptions {
 export interface NodeStageBackend extends StageBackend {
   /** The provider sessions run on: the one asked for, or 'cpu' after a fallback. */
   readonly activeProvider: NodeExecutionProvider;
+  /** GPU buffers (WebGPU) handed to the engine and not yet freed: 0 between calls. */
+  readonly liveDeviceTensors: number;
+  /** Frees the backend's helper sessions (row compaction, copies); the model's close() calls it. */
+  release(): Promise<void>;
 }
 
-function toCore(name: string, t: { type: string; data: unknown; dims: readonly number[] }): CoreTensor {
+function toCore(name: string, t: ort.Tensor, device: DeviceTensors): CoreTensor {
+  if (t.location === 'gpu-buffer') {
+    if (t.type !== 'float32') {
+      t.dispose();
+      throw new Error(`output "${name}": a ${t.type} GPU buffer; the engine carries float32 tensors only.`);
+    }
+    return device.wrap(t);
+  }
   if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
   if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
   if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
@@ -69,21 +85,32 @@ export function nodeSessionOptions(provider: NodeExecutionProvider, threads: num
   };
 }
 
-function wrap(runner: OrtRunner): StageSession {
+function wrap(runner: OrtRunner, device: DeviceTensors): StageSession {
   return {
     async run(feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) {
-        if (isDeviceTensor(t)) throw new Error(`input "${name}": a device tensor reached the CPU backend.`);
-        ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+        ortFeeds[name] = isDeviceTensor(t) ? device.unwrap(t, `input "${name}"`) : new ort.Tensor(t.type, t.data, t.dims);
       }
       const out = await runner.run(ortFeeds);
       const result: Record<string, CoreTensor> = {};
-      for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
+      try {
+        for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t, device);
+      } catch (e) {
+        // Free the GPU buffers of this call that were not handed out.
+        for (const [name, t] of Object.entries(out)) if (!result[name] && t.location === 'gpu-buffer') t.dispose();
+        for (const t of Object.values(result)) if (isDeviceTensor(t)) t.dispose();
+        throw e;
+      }
       return result;
     },
     release: () => runner.release(),
   };
+}
+
+/** WebGPU: every output in a GPU buffer but the logits, which the engine reads. */
+function outputLocations(stage: Stage): Record<string, 'cpu' | 'gpu-buffer'> {
+  return Object.fromEntries(stage.outputs.map((o) => [o.name, o.role.kind === 'logits' ? 'cpu' : 'gpu-buffer']));
 }
 
 /**
@@ -103,26 +130,40 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   const spinning = options.spinning ?? true;
   if (typeof spinning !== 'boolean') throw new RangeError(`spinning: expected true or false, got ${JSON.stringify(spinning)}.`);
   let provider: NodeExecutionProvider = requested;
+  const device = new DeviceTensors(nodeSessionOptions(requested, threads, false));
   return {
     get activeProvider() {
       return provider;
     },
-    async createSession(bytes: Uint8Array): Promise<StageSession> {
+    // CUDA returns every output in host memory (onnxruntime-node has no CUDA buffers for
+    // JavaScript): it runs on a device but its carried tensors come back, and are counted.
+    get deviceResident() {
+      return provider !== 'cpu';
+    },
+    get liveDeviceTensors() {
+      return device.liveCount;
+    },
+    async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
       if (provider !== 'cpu') {
         try {
-          return wrap(await createOrtSession(bytes, nodeSessionOptions(provider, threads, false)));
+          const options = nodeSessionOptions(provider, threads, false);
+          return wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
         } catch (e) {
           warn(`onnxruntime-node: the ${provider} execution provider is not usable here (${(e as Error).message.split('\n')[0]}); running on the CPU instead.`);
           provider = 'cpu';
         }
       }
-      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)));
+      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)), device);
     },
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
       // On a GPU provider the fused graph's data-dependent shapes (NonZero, If) would bounce to
       // the CPU between stages anyway; there the stage-by-stage engine with device tensors is better.
       if (provider !== 'cpu') return null;
-      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)));
+      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
     },
+    selectDeviceRows(t: DeviceCoreTensor, rows: readonly number[]): Promise<DeviceCoreTensor> {
+      return device.selectRows(t, rows);
+    },
+    release: () => device.release(),
   };
 }

@@ -11,7 +11,7 @@ import type { Manifest, Stage } from '../../manifest/index.js';
 import { rowConfidence, softmaxRows } from '../../manifest/confidence.js';
 import type { StageBackend, StageSession } from './backend.js';
 import type { ResolvedBudget } from './budget.js';
-import { InferenceError, ModelLoadError } from './errors.js';
+import { InferenceError, ModelClosedError, ModelLoadError } from './errors.js';
 import { prediction, type ExitPrediction, type StageEvent } from './results.js';
 import { serialized } from './session-queue.js';
 import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
@@ -25,6 +25,8 @@ interface StagePlan {
   lastUses: string[];
   /** Outputs of this stage that later stages read. */
   keepOutputs: string[];
+  /** Of those, the carried ones (not logits, which a device backend returns in host memory on purpose). */
+  carriedOutputs: Set<string>;
 }
 
 /** @throws ModelLoadError for a stage without a logits output. */
@@ -38,6 +40,7 @@ function plan(manifest: Manifest): StagePlan[] {
       logitsName: logits.name,
       lastUses: [...lastUse].filter(([, k]) => k === stage.index).map(([name]) => name),
       keepOutputs: stage.outputs.filter((o) => (lastUse.get(outputKey(stage.index, o.name)) ?? 0) > stage.index).map((o) => o.name),
+      carriedOutputs: new Set(stage.outputs.filter((o) => o.role.kind === 'carried').map((o) => o.name)),
     };
   });
 }
@@ -60,6 +63,7 @@ export class StagedRunner {
   private readonly plans: StagePlan[];
   /** Per stage: smoothed ms per row (call overhead not separated: enough for deadlines). */
   private readonly msPerRow: number[];
+  private released = false;
 
   /** @throws ModelLoadError for a manifest stage without a logits output. */
   constructor(
@@ -100,6 +104,8 @@ export class StagedRunner {
       for (const p of this.plans) {
         const k = p.stage.index;
         const m = active.length;
+        // A stream paused between stages while the model was closed: its sessions are gone.
+        if (this.released) throw new ModelClosedError(`stage ${k}: the model was closed during this call.`);
         const feeds: Record<string, CoreTensor> = {};
         for (const input of p.stage.inputs) {
           if (input.role.kind === 'row-indices') {
@@ -128,7 +134,7 @@ export class StagedRunner {
           for (const name of p.keepOutputs) {
             const t = output(out, name, p.stage, m);
             // A device backend that returns a carried tensor in host memory has downloaded it.
-            if (onDevice && !isDeviceTensor(t)) this.stats.deviceDownloads++;
+            if (onDevice && !isDeviceTensor(t) && p.carriedOutputs.has(name)) this.stats.deviceDownloads++;
             store.set(outputKey(k, name), t);
           }
         } finally {
@@ -206,6 +212,7 @@ export class StagedRunner {
 
   /** Releases the stage sessions (after the runs queued on them). */
   async release(): Promise<void> {
+    this.released = true;
     await Promise.all(this.sessions.map((s) => s.release()));
   }
 }

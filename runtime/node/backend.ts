@@ -145,12 +145,21 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
     },
     async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
       if (provider !== 'cpu') {
+        const options = nodeSessionOptions(provider, threads, false);
         try {
-          const options = nodeSessionOptions(provider, threads, false);
           return wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
         } catch (e) {
+          // The graph's fault (an output the manifest lists but the graph lacks makes the output
+          // locations invalid) is an error; only a provider that cannot run falls back.
+          const cpu = await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false));
+          const missing = stage.outputs.find((o) => !cpu.outputNames.includes(o.name));
+          if (missing) {
+            await cpu.release();
+            throw new Error(`the manifest lists output "${missing.name}", which the graph does not have (outputs: ${cpu.outputNames.join(', ')}).`);
+          }
           warn(`onnxruntime-node: the ${provider} execution provider is not usable here (${(e as Error).message.split('\n')[0]}); running on the CPU instead.`);
           provider = 'cpu';
+          return wrap(cpu, device);
         }
       }
       return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)), device);

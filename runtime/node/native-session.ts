@@ -22,6 +22,8 @@ export type OrtOutput = ort.Tensor;
 export interface OrtRunner {
   /** 'native': synchronous runs through the private binding; 'public': `InferenceSession.run`. */
   readonly path: 'native' | 'public';
+  /** The graph's output names. */
+  readonly outputNames: readonly string[];
   run(feeds: Record<string, ort.Tensor>): Promise<Record<string, OrtOutput>> | Record<string, OrtOutput>;
   release(): void | Promise<void>;
 }
@@ -90,6 +92,7 @@ export async function createOrtSession(bytes: Uint8Array, options: ort.Inference
       const fetches = Object.fromEntries(session.outputMetadata.map((o) => [o.name, null]));
       return {
         path: 'native',
+        outputNames: Object.keys(fetches),
         run: (feeds) => session.run(feeds, fetches, {}),
         release: () => session.dispose(),
       };
@@ -97,5 +100,5 @@ export async function createOrtSession(bytes: Uint8Array, options: ort.Inference
     session.dispose();
   }
   const session = await ort.InferenceSession.create(bytes, options);
-  return { path: 'public', run: (feeds) => session.run(feeds), release: () => session.release() };
+  return { path: 'public', outputNames: session.outputNames, run: (feeds) => session.run(feeds), release: () => session.release() };
 }

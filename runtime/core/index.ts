@@ -29,4 +29,5 @@ export { writePixels, type Pixels, type PreprocessManifest } from './preprocess.
 export { BudgetError, InferenceError, InputError, ModelClosedError, ModelLoadError } from './errors.js';
 export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
 export { copyGraph, DEVICE_GRAPH_IO, rowGatherGraph } from './device-graphs.js';
+export { DeviceTensors, type DeviceLibrary, type HelperSession } from './device-tensors.js';
 export { loadStageGraphs, readManifestWith, urlFileReader, type LoadedStages, type ModelFileReader } from './model-files.js';

@@ -19,8 +19,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Stage } from '../../manifest/index.js';
-import { isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
-import { DeviceTensors } from './device-tensors.js';
+import { DeviceTensors, isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type DeviceLibrary, type StageBackend, type StageSession } from '../core/index.js';
 import { createOrtSession, type OrtRunner } from './native-session.js';
 
 /** Execution providers this backend can ask onnxruntime-node for. */
@@ -60,7 +59,7 @@ export interface NodeStageBackend extends StageBackend {
   release(): Promise<void>;
 }
 
-function toCore(name: string, t: ort.Tensor, device: DeviceTensors): CoreTensor {
+function toCore(name: string, t: ort.Tensor, device: DeviceTensors<ort.Tensor>): CoreTensor {
   if (t.location === 'gpu-buffer') {
     if (t.type !== 'float32') {
       t.dispose();
@@ -85,7 +84,7 @@ export function nodeSessionOptions(provider: NodeExecutionProvider, threads: num
   };
 }
 
-function wrap(runner: OrtRunner, device: DeviceTensors): StageSession {
+function wrap(runner: OrtRunner, device: DeviceTensors<ort.Tensor>): StageSession {
   return {
     async run(feeds) {
       const ortFeeds: Record<string, ort.Tensor> = {};
@@ -105,6 +104,18 @@ function wrap(runner: OrtRunner, device: DeviceTensors): StageSession {
       return result;
     },
     release: () => runner.release(),
+  };
+}
+
+/** onnxruntime-node as {@link DeviceTensors} uses it: helper sessions with the stage sessions' options. */
+function deviceLibrary(options: ort.InferenceSession.SessionOptions): DeviceLibrary<ort.Tensor> {
+  return {
+    createSession: (bytes, location) => createOrtSession(bytes, { ...options, preferredOutputLocation: location }),
+    int64: (data, dims) => new ort.Tensor('int64', data, dims),
+    location: (t) => t.location,
+    dims: (t) => t.dims,
+    hostData: (t) => t.data as Float32Array,
+    dispose: (t) => t.dispose(),
   };
 }
 
@@ -130,7 +141,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   const spinning = options.spinning ?? true;
   if (typeof spinning !== 'boolean') throw new RangeError(`spinning: expected true or false, got ${JSON.stringify(spinning)}.`);
   let provider: NodeExecutionProvider = requested;
-  const device = new DeviceTensors(nodeSessionOptions(requested, threads, false));
+  const device = new DeviceTensors(deviceLibrary(nodeSessionOptions(requested, threads, false)));
   return {
     get activeProvider() {
       return provider;

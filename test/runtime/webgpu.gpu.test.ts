@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../manifest/index.js';
-import { AdaptiveModel, ModelClosedError, rowConfidences, softmaxRows, type Budget, type ClassifyResult, type StageEvent } from '../../runtime/node/index.js';
+import { AdaptiveModel, ModelClosedError, createNodeBackend, rowConfidences, type NodeStageBackend, softmaxRows, type Budget, type ClassifyResult, type StageEvent } from '../../runtime/node/index.js';
 import { tinyGpuImages, writeTinyGpuModel } from '../helpers/tiny-gpu-model.js';
 
 const N = 48;
@@ -177,6 +177,28 @@ describe.skipIf(!HAVE_ADAPTER)('runtime/node on WebGPU', () => {
       /stage_3\.onnx: cannot load stage 3's graph: the manifest lists output "missing_logits", which the graph does not have/,
     );
     expect(warned).toEqual([]);
+  });
+
+  it('counts the downloads of a backend that cannot compact on the device, with the same results', async () => {
+    // The real WebGPU backend without its GPU row compaction: rows are dropped on the CPU, so
+    // each carried tensor alive at a compaction is read back (through the copy graph).
+    const { selectDeviceRows: _unused, ...rest } = createNodeBackend({ executionProvider: 'webgpu' });
+    const backend: NodeStageBackend = Object.defineProperties(rest, {
+      deviceResident: { get: () => true },
+    }) as NodeStageBackend;
+    const model = await AdaptiveModel.load(dir, { backend });
+    try {
+      const want = await cpu.classify(images, { budget: { thresholds: mixed } });
+      const got = await model.classify(images, { budget: { thresholds: mixed } });
+      expectSameResults(got, want, () => mixed);
+      // After exit 1: features_1 (logits_1 is a CPU tensor already); after exit 2: features_2
+      // (features_1 came back at the first compaction and stays in host memory).
+      expect(model.stats.deviceDownloads).toBe(2);
+      expect(backend.liveDeviceTensors).toBe(0);
+    } finally {
+      await model.close();
+      await backend.release();
+    }
   });
 
   it('without an adapter: one warning, and the CPU results', () => {

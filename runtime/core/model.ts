@@ -7,7 +7,7 @@
  */
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
 import { budgetedBatch, defaultPolicy, exitScores, manifestPolicy, type BudgetPoint, type DefaultPolicy } from '../../calibration/index.js';
-import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
+import { EarlyExitEngine, type EngineLoadOptions, type EngineSource, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
 import type { StageBackend } from './backend.js';
 import { InputError, ModelClosedError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';
@@ -50,6 +50,19 @@ export interface CalibrationResult {
   calibration: Manifest['calibration'];
   /** Top-1 percent of each exit on the calibration set. */
   exitAccuracy: number[];
+}
+
+/**
+ * Loads the engine of a platform model on `given` (a backend the caller passed) or `own` (one the
+ * platform class made, released when the load fails).
+ */
+export async function loadModelEngine(source: EngineSource, given: StageBackend | undefined, own: StageBackend | undefined, options: EngineLoadOptions): Promise<EarlyExitEngine> {
+  try {
+    return await EarlyExitEngine.load(source, (given ?? own)!, { verify: options.verify ?? true, fused: options.fused ?? true });
+  } catch (e) {
+    await own?.release?.();
+    throw e;
+  }
 }
 
 function isTensorInput(x: unknown): x is TensorInput {

@@ -5,8 +5,14 @@
  */
 import type { StageSession } from './backend.js';
 
+/** A session with a `run` of one argument and a `release`. */
+interface Runnable<F, R> {
+  run(feeds: F): Promise<R> | R;
+  release(): unknown;
+}
+
 /** `session` behind a queue: each run starts when the previous one has settled. */
-export function serialized(session: StageSession): StageSession {
+export function queued<F, R>(session: Runnable<F, R>): { run(feeds: F): Promise<R>; release(): Promise<void> } {
   let tail: Promise<unknown> = Promise.resolve();
   return {
     run(feeds) {
@@ -15,6 +21,11 @@ export function serialized(session: StageSession): StageSession {
       return result;
     },
     // After the calls already queued, so a session replaced mid-call (a re-fuse) finishes them.
-    release: () => tail.then(() => session.release()),
+    release: () => tail.then(async () => void (await session.release())),
   };
+}
+
+/** A stage session behind a queue. */
+export function serialized(session: StageSession): StageSession {
+  return queued(session);
 }

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest } from '../../manifest/index.js';
-import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
+import { AdaptiveModelBase, EarlyExitEngine, loadModelEngine, readManifestWith, urlFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
 import { createNodeBackend, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
 import { decodeNodeImage, type NodeImage } from './decode-image.js';
 
@@ -64,13 +64,7 @@ export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
     const read = remote ? urlFileReader(dirOrUrl) : (file: string) => readFile(join(dirOrUrl, file));
     const manifest = remote ? await readManifestWith(read, dirOrUrl) : await readManifest(dirOrUrl);
     const node = options.backend ? undefined : createNodeBackend(options);
-    let engine: EarlyExitEngine;
-    try {
-      engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? node!, { verify: options.verify ?? true, fused: options.fused ?? true });
-    } catch (e) {
-      await node?.release();
-      throw e;
-    }
+    const engine = await loadModelEngine({ manifest, readFile: read }, options.backend, node, options);
     return new AdaptiveModel(dirOrUrl, engine, node ? node.activeProvider : 'custom', node);
   }
 }

@@ -19,7 +19,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Stage } from '../../manifest/index.js';
-import { DeviceTensors, isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type DeviceLibrary, type StageBackend, type StageSession } from '../core/index.js';
+import { DeviceTensors, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 import { createOrtSession, type OrtRunner } from './native-session.js';
 
 /** Execution providers this backend can ask onnxruntime-node for. */
@@ -59,20 +59,6 @@ export interface NodeStageBackend extends StageBackend {
   release(): Promise<void>;
 }
 
-function toCore(name: string, t: ort.Tensor, device: DeviceTensors<ort.Tensor>): CoreTensor {
-  if (t.location === 'gpu-buffer') {
-    if (t.type !== 'float32') {
-      t.dispose();
-      throw new Error(`output "${name}": a ${t.type} GPU buffer; the engine carries float32 tensors only.`);
-    }
-    return device.wrap(t);
-  }
-  if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
-  if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
-  if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
-  throw new Error(`output "${name}": unsupported element type ${t.type}.`);
-}
-
 /** Session options of this backend; exported so that a benchmark can run a baseline graph the same way. */
 export function nodeSessionOptions(provider: NodeExecutionProvider, threads: number, spinning: boolean): ort.InferenceSession.SessionOptions {
   return {
@@ -86,36 +72,8 @@ export function nodeSessionOptions(provider: NodeExecutionProvider, threads: num
 
 function wrap(runner: OrtRunner, device: DeviceTensors<ort.Tensor>): StageSession {
   return {
-    async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        ortFeeds[name] = isDeviceTensor(t) ? device.unwrap(t, `input "${name}"`) : new ort.Tensor(t.type, t.data, t.dims);
-      }
-      const out = await runner.run(ortFeeds);
-      const result: Record<string, CoreTensor> = {};
-      try {
-        for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t, device);
-      } catch (e) {
-        // Free the GPU buffers of this call that were not handed out.
-        for (const [name, t] of Object.entries(out)) if (!result[name] && t.location === 'gpu-buffer') t.dispose();
-        for (const t of Object.values(result)) if (isDeviceTensor(t)) t.dispose();
-        throw e;
-      }
-      return result;
-    },
+    run: async (feeds) => device.fromOutputs(await runner.run(device.toFeeds(feeds))),
     release: () => runner.release(),
-  };
-}
-
-/** onnxruntime-node as {@link DeviceTensors} uses it: helper sessions with the stage sessions' options. */
-function deviceLibrary(options: ort.InferenceSession.SessionOptions): DeviceLibrary<ort.Tensor> {
-  return {
-    createSession: (bytes, location) => createOrtSession(bytes, { ...options, preferredOutputLocation: location }),
-    int64: (data, dims) => new ort.Tensor('int64', data, dims),
-    location: (t) => t.location,
-    dims: (t) => t.dims,
-    hostData: (t) => t.data as Float32Array,
-    dispose: (t) => t.dispose(),
   };
 }
 
@@ -141,7 +99,8 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   const spinning = options.spinning ?? true;
   if (typeof spinning !== 'boolean') throw new RangeError(`spinning: expected true or false, got ${JSON.stringify(spinning)}.`);
   let provider: NodeExecutionProvider = requested;
-  const device = new DeviceTensors(deviceLibrary(nodeSessionOptions(requested, threads, false)));
+  const helperOptions = nodeSessionOptions(requested, threads, false);
+  const device = new DeviceTensors(ort.Tensor, (bytes, location) => createOrtSession(bytes, { ...helperOptions, preferredOutputLocation: location }));
   return {
     get activeProvider() {
       return provider;

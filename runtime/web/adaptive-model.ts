@@ -3,7 +3,7 @@
  * {@link AdaptiveModel} on onnxruntime-web: the same API as runtime/node's, loading a model from
  * a URL (browser) or a directory (Node).
  */
-import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type ModelFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
+import { AdaptiveModelBase, EarlyExitEngine, loadModelEngine, readManifestWith, urlFileReader, type ModelFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
 import { createWebBackend, type WebBackendOptions, type WebStageBackend } from './backend.js';
 import { decodeWebImage, type WebImage } from './decode-image.js';
 
@@ -56,13 +56,7 @@ export class AdaptiveModel extends AdaptiveModelBase<WebImage> {
     const read = await fileReader(dirOrUrl, options.fetch);
     const manifest = await readManifestWith(read, dirOrUrl);
     const web = options.backend ? undefined : await createWebBackend(options);
-    let engine: EarlyExitEngine;
-    try {
-      engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? web!, { verify: options.verify ?? true, fused: options.fused ?? true });
-    } catch (e) {
-      await web?.release();
-      throw e;
-    }
+    const engine = await loadModelEngine({ manifest, readFile: read }, options.backend, web, options);
     return new AdaptiveModel(dirOrUrl, engine, web ? web.activeProvider : 'custom', web);
   }
 }

@@ -8,7 +8,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import type { Stage } from '../../manifest/schema.js';
-import { DeviceTensors, isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type DeviceLibrary, type StageBackend, type StageSession } from '../core/index.js';
+import { DeviceTensors, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 
 export const WEB_EXECUTION_PROVIDERS = Object.freeze(['auto', 'webgpu', 'wasm'] as const);
 export type WebExecutionProvider = (typeof WEB_EXECUTION_PROVIDERS)[number];
@@ -64,33 +64,10 @@ function defaultThreads(): number {
   return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-function toCore(name: string, t: ort.Tensor, device: DeviceTensors<ort.Tensor>): CoreTensor {
-  if (t.location === 'gpu-buffer') {
-    if (t.type !== 'float32') {
-      t.dispose();
-      throw new Error(`output "${name}": a ${t.type} GPU buffer; the engine carries float32 tensors only.`);
-    }
-    return device.wrap(t);
-  }
-  if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
-  if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
-  if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
-  throw new Error(`output "${name}": unsupported element type ${t.type}.`);
-}
-
-/** onnxruntime-web as {@link DeviceTensors} uses it: helper sessions on WebGPU. */
-function deviceLibrary(): DeviceLibrary<ort.Tensor> {
-  return {
-    createSession: async (bytes, location) => {
-      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], preferredOutputLocation: location, logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] });
-      return { run: (feeds) => session.run(feeds), release: () => session.release() };
-    },
-    int64: (data, dims) => new ort.Tensor('int64', data, dims),
-    location: (t) => t.location,
-    dims: (t) => t.dims,
-    hostData: (t) => t.data as Float32Array,
-    dispose: (t) => t.dispose(),
-  };
+/** A helper graph's session on WebGPU, its outputs placed in `location`. */
+async function helperSession(bytes: Uint8Array, location: 'gpu-buffer' | 'cpu') {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], preferredOutputLocation: location, logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] });
+  return { run: (feeds: Record<string, ort.Tensor>) => session.run(feeds), release: () => session.release() };
 }
 
 /**
@@ -112,7 +89,7 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
     if (await webGpuAvailable()) provider = 'webgpu';
     else if (requested === 'webgpu') warn('onnxruntime-web: no WebGPU adapter here; running on WASM instead.');
   }
-  const device = new DeviceTensors(deviceLibrary());
+  const device = new DeviceTensors(ort.Tensor, helperSession);
   return {
     get activeProvider() {
       return provider;
@@ -152,21 +129,7 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
 /** A {@link StageSession} over an onnxruntime-web session; device tensors go in as they are. */
 function stageSession(session: ort.InferenceSession, device: DeviceTensors<ort.Tensor>): StageSession {
   return {
-    async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = isDeviceTensor(t) ? device.unwrap(t, `input "${name}"`) : new ort.Tensor(t.type, t.data, t.dims);
-      const out = await session.run(ortFeeds);
-      const result: Record<string, CoreTensor> = {};
-      try {
-        for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t, device);
-      } catch (e) {
-        // Free the GPU buffers of this call that were not handed out.
-        for (const [name, t] of Object.entries(out)) if (!result[name] && t.location === 'gpu-buffer') t.dispose();
-        for (const t of Object.values(result)) if (isDeviceTensor(t)) t.dispose();
-        throw e;
-      }
-      return result;
-    },
+    run: async (feeds) => device.fromOutputs(await session.run(device.toFeeds(feeds))),
     release: () => session.release(),
   };
 }

@@ -1,9 +1,10 @@
 /**
  * @module bench/providers
- * `npm run bench:providers -- [--model DIR] [--providers cpu,webgpu,cuda] [--images N]
+ * `npm run bench:providers -- [--model DIR] [--providers cpu,webgpu,webgpu-fused,cuda] [--images N]
  * [--batches 1,64,256,1024] [--cell-seconds S] [--threads T] [--out FILE.json]`:
  * the same model on each onnxruntime-node execution provider, the check to run on a lent GPU.
  *
+ * `webgpu-fused` is WebGPU with the fused graph (`fusedOnGpu`) instead of stage by stage.
  * For each provider: which one the sessions really got (a provider that cannot start falls back
  * to the CPU with a warning, which is recorded), agreement with the CPU provider (largest logit
  * difference per exit; exits and predictions under the default policy), and for each batch size
@@ -45,8 +46,10 @@ function positiveList(name: string, v: string): number[] {
   if (list.length === 0 || list.some((x) => !Number.isInteger(x) || x < 1)) fail(`--${name} expects positive integers separated by commas, got ${JSON.stringify(v)}.`);
   return list;
 }
-const providers = flags.providers!.split(',') as NodeExecutionProvider[];
-for (const p of providers) if (!(NODE_EXECUTION_PROVIDERS as readonly string[]).includes(p)) fail(`--providers: unknown provider ${JSON.stringify(p)}; known: ${NODE_EXECUTION_PROVIDERS.join(', ')}.`);
+type Setup = NodeExecutionProvider | 'webgpu-fused';
+const SETUPS: readonly Setup[] = [...NODE_EXECUTION_PROVIDERS, 'webgpu-fused'];
+const providers = flags.providers!.split(',') as Setup[];
+for (const p of providers) if (!SETUPS.includes(p)) fail(`--providers: unknown provider ${JSON.stringify(p)}; known: ${SETUPS.join(', ')}.`);
 if (providers[0] !== 'cpu') providers.unshift('cpu'); // the reference every other provider is compared with
 const [count] = positiveList('images', flags.images!);
 const batches = positiveList('batches', flags.batches!);
@@ -115,8 +118,9 @@ interface Cell {
   efficiency?: number;
 }
 interface ProviderReport {
-  requested: NodeExecutionProvider;
+  requested: Setup;
   active: string;
+  execution: string;
   fallbackWarning?: string;
   loadMs: number;
   maxLogitDiff?: number[];
@@ -168,7 +172,8 @@ const fullMflops = manifest.stages.at(-1)!.cumulativeMflops;
 for (const requested of providers) {
   const warnings: string[] = [];
   const t0 = performance.now();
-  const model = await AdaptiveModel.load(modelDir, { executionProvider: requested, threads, warn: (m) => warnings.push(m) });
+  const executionProvider = requested === 'webgpu-fused' ? 'webgpu' : requested;
+  const model = await AdaptiveModel.load(modelDir, { executionProvider, fusedOnGpu: requested === 'webgpu-fused', threads, warn: (m) => warnings.push(m) });
   const loadMs = performance.now() - t0;
   process.stderr.write(`${requested}: sessions on ${model.executionProvider} (${model.execution})${warnings.length ? ` (${warnings[0]})` : ''}\n`);
   const logits = await allExitLogits(model);
@@ -176,6 +181,7 @@ for (const requested of providers) {
   const report: ProviderReport = {
     requested,
     active: model.executionProvider,
+    execution: model.execution,
     ...(warnings.length ? { fallbackWarning: warnings[0] } : {}),
     loadMs,
     ...(test.labelled ? { accuracy: (100 * results.filter((r, i) => r.classIndex === test.labels[i]).length) / test.n } : {}),
@@ -207,7 +213,7 @@ const cpuAt = (batch: number, mode: Cell['mode']) => reports[0]!.cells.find((c) 
 const rows = reports.flatMap((r) =>
   r.cells.map((c) => ({
     requested: r.requested,
-    active: r.active,
+    active: `${r.active} (${r.execution})`,
     batch: c.batch,
     mode: c.mode,
     images: `${c.images}${c.capped ? ' (capped)' : ''}`,

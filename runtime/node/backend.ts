@@ -47,6 +47,13 @@ export interface NodeBackendOptions {
    * @defaultValue true
    */
   spinning?: boolean;
+  /**
+   * On WebGPU, also run the fused graph (one session call per batch; onnxruntime places its
+   * decisions and control flow on the CPU and the stage work on the GPU, with a few small copies
+   * per exit: see docs/gpu.md). Off by default: not yet measured to pay on a real GPU.
+   * @defaultValue false
+   */
+  fusedOnGpu?: boolean;
 }
 
 /** A {@link StageBackend} that also says which execution provider its sessions got. */
@@ -98,6 +105,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const spinning = options.spinning ?? true;
   if (typeof spinning !== 'boolean') throw new RangeError(`spinning: expected true or false, got ${JSON.stringify(spinning)}.`);
+  if (options.fusedOnGpu !== undefined && typeof options.fusedOnGpu !== 'boolean') throw new RangeError(`fusedOnGpu: expected true or false, got ${JSON.stringify(options.fusedOnGpu)}.`);
   let provider: NodeExecutionProvider = requested;
   const helperOptions = nodeSessionOptions(requested, threads, false);
   const device = new DeviceTensors(ort.Tensor, (bytes, location) => createOrtSession(bytes, { ...helperOptions, preferredOutputLocation: location }));
@@ -135,8 +143,9 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
       return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)), device);
     },
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
-      // On a GPU provider the fused graph's data-dependent shapes (NonZero, If) would bounce to
-      // the CPU between stages anyway; there the stage-by-stage engine with device tensors is better.
+      // On a GPU provider the fused graph's decisions (NonZero, Compress, If) run on the CPU with
+      // copies at every exit; by default the stage-by-stage engine with device tensors runs there.
+      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, nodeSessionOptions('webgpu', threads, false)), device);
       if (provider !== 'cpu') return null;
       return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
     },

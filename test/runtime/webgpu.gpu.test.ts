@@ -179,6 +179,27 @@ describe.skipIf(!HAVE_ADAPTER)('runtime/node on WebGPU', () => {
     expect(warned).toEqual([]);
   });
 
+  it('fusedOnGpu: the fused graph on WebGPU gives the CPU results; no carried tensor reaches the host', async () => {
+    const model = await AdaptiveModel.load(dir, { executionProvider: 'webgpu', fusedOnGpu: true });
+    try {
+      expect(model.execution).toBe('fused');
+      const budgets: Budget[] = Array.from({ length: N }, (_, i) => (i % 4 === 0 ? { maxExit: 2, thresholds: mixed } : { thresholds: mixed }));
+      const thresholdsOf = () => mixed;
+      const got = await model.classify(images, { budget: budgets });
+      expectSameResults(got, await cpu.classify(images, { budget: budgets }), thresholdsOf);
+      expect(model.stats.fusedCalls).toBe(1);
+      expect(model.stats.deviceDownloads).toBe(0);
+      expect(model.stats.logitsDownloads).toBe(3);
+      expect(model.liveDeviceTensors).toBe(0);
+      // One sample: the single form.
+      const per = images.data.length / N;
+      const [one] = await model.classify({ data: images.data.subarray(0, per), dims: [1, ...images.dims.slice(1)] }, { budget: budgets[0] });
+      expectSameResults([one!], [got[0]!], thresholdsOf);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('counts the downloads of a backend that cannot compact on the device, with the same results', async () => {
     // The real WebGPU backend without its GPU row compaction: rows are dropped on the CPU, so
     // each carried tensor alive at a compaction is read back (through the copy graph).

@@ -5,7 +5,8 @@
  * exit (the default policy) and without (`threshold=2`: every sample runs every stage). Reports
  * requests/s, p50/p99 latency, errors, the exit distribution and the MFLOPs saved (read from the
  * server's /metrics). Each runs twice: with PNG bodies (decoded by the server) and with the same
- * images as preprocessed JSON tensors. Prints a table, writes JSON and a markdown table under
+ * images as preprocessed JSON tensors; then the Open Inference Protocol's /v2 infer with the
+ * same tensors as JSON and as binary tensor data (early exit only). Prints a table, writes JSON and a markdown table under
  * bench/results/.
  */
 import { spawn } from 'node:child_process';
@@ -39,6 +40,17 @@ const [, C, H, W] = local.manifest.input.dims;
 await local.close();
 const per = tensors.data.length / tensors.n;
 const jsonBodies = Array.from({ length: tensors.n }, (_, i) => JSON.stringify({ shape: [1, C, H, W], data: Array.from(tensors.data.subarray(i * per, (i + 1) * per)) }));
+// The same tensors as Open Inference Protocol (/v2) requests: JSON, and the binary tensor data
+// extension (a JSON header, then the FP32 values little-endian; outputs binary too).
+const inputName = local.manifest.input.name;
+const v2Json = Array.from({ length: tensors.n }, (_, i) => JSON.stringify({ inputs: [{ name: inputName, datatype: 'FP32', shape: [1, C, H, W], data: Array.from(tensors.data.subarray(i * per, (i + 1) * per)) }] }));
+const v2Binary = Array.from({ length: tensors.n }, (_, i) => {
+  const values = Buffer.alloc(per * 4);
+  for (let j = 0; j < per; j++) values.writeFloatLE(tensors.data[i * per + j]!, j * 4);
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: inputName, datatype: 'FP32', shape: [1, C, H, W], parameters: { binary_data_size: values.length } }], parameters: { binary_data_output: true } }));
+  return { headerLength: header.length, body: Buffer.concat([header, values]) };
+});
+const modelId = local.manifest.model.id;
 
 const child = spawn(process.execPath, [join(root, 'bin/adaptive-exit.js'), 'serve', '--model', modelDir, '--port', '0', '--log-level', 'warn', '--threads', values.threads!], { stdio: ['ignore', 'ignore', 'pipe'] });
 const url = await new Promise<string>((resolveUrl, reject) => {
@@ -82,17 +94,21 @@ try {
     ['PNG, no early exit (threshold=2)', '?threshold=2', 'png'],
     ['JSON tensor, early exit (default policy)', '', 'json'],
     ['JSON tensor, no early exit (threshold=2)', '?threshold=2', 'json'],
+    ['/v2 JSON tensor, early exit (default policy)', '', 'v2json'],
+    ['/v2 binary tensor, early exit (default policy)', '', 'v2binary'],
   ] as const) {
     process.stderr.write(`${mode}: ${values.connections} connections for ${values.seconds} s\n`);
     const before = await scrape();
     const result = await autocannon({
-      url: `${url}/v1/classify${query}`,
+      url: kind.startsWith('v2') ? `${url}/v2/models/${modelId}/infer` : `${url}/v1/classify${query}`,
       connections: Number(values.connections),
       duration: Number(values.seconds),
       requests:
         kind === 'png'
           ? bodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body }))
-          : jsonBodies.map((body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body })),
+          : kind === 'v2binary'
+            ? v2Binary.map(({ headerLength, body }) => ({ method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body }))
+            : (kind === 'v2json' ? v2Json : jsonBodies).map((body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body })),
     });
     const after = await scrape();
     const counts = Array.from({ length: K }, (_, k) => (after.cumulativeByExit.get(k + 1) ?? 0) - (before.cumulativeByExit.get(k + 1) ?? 0) - ((after.cumulativeByExit.get(k) ?? 0) - (before.cumulativeByExit.get(k) ?? 0)));

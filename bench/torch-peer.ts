@@ -4,7 +4,7 @@
  * whether it can run here, how to run it, and an MSDNet configuration as its flags. Used by the
  * benchmarks and by the tests that compare costs with it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -25,11 +25,28 @@ function probe(): string | undefined {
 /** Why the peer cannot run here, or undefined when it can. */
 export const PEER_UNAVAILABLE = probe();
 
-/** Runs the peer and parses its last JSON line. */
-export function runPeer(args: string[]): Record<string, unknown> {
-  const out = execFileSync(PYTHON, [PEER_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function lastJsonLine(out: string): Record<string, unknown> {
   const lines = out.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
+
+/** Runs the peer and parses its last JSON line. */
+export function runPeer(args: string[]): Record<string, unknown> {
+  return lastJsonLine(execFileSync(PYTHON, [PEER_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/**
+ * Starts the peer now (the process is spawned before this returns) and resolves with its last
+ * JSON line, so the caller can compute meanwhile.
+ */
+export function runPeerAsync(args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    // On failure Node's error message already holds the command and the peer's stderr.
+    execFile(PYTHON, [PEER_SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(lastJsonLine(stdout));
+    });
+  });
 }
 
 /** The MSDNet fields the peer understands. */

@@ -1,35 +1,26 @@
 /**
  * @module cli/main
- * The `adaptive-exit` command line: one program, one subcommand per job.
+ * The `adaptive-exit` command line: one program, one subcommand per job, each loaded only when
+ * it runs (see command-table).
  */
-import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { dataCommand } from './commands/data.js';
-import { evalCommand } from './commands/eval.js';
-import { exportCommand } from './commands/export.js';
-import { infoCommand } from './commands/info.js';
-import { modelCommand } from './commands/model.js';
-import { serveCommand } from './commands/serve.js';
-import { studyCommand } from './commands/study.js';
-import { trainCommand } from './commands/train.js';
+import { packageVersion } from '../runtime/node/package-files.js';
+import { COMMANDS } from './command-table.js';
 
-const require = createRequire(import.meta.url);
-
-/** Builds the program (exported for tests, which run it without spawning a process). */
-export function buildProgram(): Command {
-  const { version } = require('../package.json') as { version: string };
-  return new Command('adaptive-exit')
+/**
+ * Builds the program for `argv`: the named subcommand is loaded in full, the others appear in
+ * `--help` by name and summary only.
+ */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
+  const program = new Command('adaptive-exit')
     .description('Train multi-exit (early-exit) image classifiers, export per-stage ONNX graphs, serve them with real early exit.')
-    .version(version)
-    .showHelpAfterError('(run with --help for usage)')
-    .addCommand(infoCommand())
-    .addCommand(modelCommand())
-    .addCommand(dataCommand())
-    .addCommand(trainCommand())
-    .addCommand(evalCommand())
-    .addCommand(exportCommand())
-    .addCommand(studyCommand())
-    .addCommand(serveCommand());
+    .version(packageVersion)
+    .showHelpAfterError('(run with --help for usage)');
+  const wanted = argv.slice(2).find((a) => !a.startsWith('-'));
+  for (const entry of COMMANDS) {
+    program.addCommand(entry.name === wanted ? await entry.load() : new Command(entry.name).description(entry.summary));
+  }
+  return program;
 }
 
 /**
@@ -38,7 +29,7 @@ export function buildProgram(): Command {
  */
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     if (process.env.ADAPTIVE_EXIT_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

@@ -6,12 +6,13 @@
  * `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`;
  * without them the page runs single-threaded WASM (or WebGPU).
  */
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readManifest } from '../manifest/index.js';
 import { DEFAULT_MODEL_DIR } from '../server/default-model.js';
-import { bundleDemo, demoAssets, ORT_FILES, ortDistDir } from './bundle.js';
+import { ORT_FILES, ortDistDir } from '../server/ort-files.js';
+import { writeDemoPage } from './bundle.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'dist/demo' }, model: { type: 'string', default: DEFAULT_MODEL_DIR } } });
 const out = resolve(values.out!);
@@ -20,8 +21,7 @@ const manifest = await readManifest(modelDir);
 
 await rm(out, { recursive: true, force: true });
 await mkdir(join(out, 'ort'), { recursive: true });
-for (const [name, { body }] of Object.entries(await demoAssets())) await writeFile(join(out, name), body);
-await writeFile(join(out, 'main.js'), await bundleDemo());
+await writeDemoPage(out);
 for (const f of ORT_FILES) await cp(join(ortDistDir(), f), join(out, 'ort', f));
 await mkdir(join(out, 'model'));
 for (const f of ['manifest.json', ...manifest.stages.map((s) => s.file)]) await cp(join(modelDir, f), join(out, 'model', f));

@@ -1,32 +1,17 @@
 /**
  * @module demo/bundle
- * Builds the demo page's script (demo/main.ts and the runtime/web engine it imports) with
- * esbuild. onnxruntime-web stays external: the page maps it to the package's own prebuilt bundle
- * (served next to its .wasm files), so the engine is this repository's and ORT is ORT's.
+ * Builds the demo page (demo/main.ts and the runtime/web engine it imports) with esbuild into a
+ * folder of static files: index.html, style.css, main.js. `npm run build` writes it to dist/demo,
+ * which the server sends as it is, so serving never runs esbuild. onnxruntime-web stays external:
+ * the page maps it to the package's own prebuilt bundle (served next to its .wasm files), so the
+ * engine is this repository's and ORT is ORT's.
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Files of onnxruntime-web the page loads: its ES bundle and the WASM binaries it fetches. */
-export const ORT_FILES = Object.freeze(['ort.bundle.min.mjs', 'ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.mjs']);
-
-/** onnxruntime-web's dist folder. */
-export function ortDistDir(): string {
-  return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-}
-
-/** The page's static files (index.html, style.css) by name. */
-export async function demoAssets(): Promise<Record<string, { body: string; type: string }>> {
-  return {
-    'index.html': { body: await readFile(join(here, 'index.html'), 'utf8'), type: 'text/html; charset=utf-8' },
-    'style.css': { body: await readFile(join(here, 'style.css'), 'utf8'), type: 'text/css; charset=utf-8' },
-  };
-}
 
 /** Bundles demo/main.ts into one ES module (minified unless `debug`). */
 export async function bundleDemo(debug = false): Promise<string> {
@@ -43,4 +28,12 @@ export async function bundleDemo(debug = false): Promise<string> {
     logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;
+}
+
+/** Writes the page (index.html, style.css, main.js) into `outDir`. */
+export async function writeDemoPage(outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  const script = await bundleDemo();
+  for (const f of ['index.html', 'style.css']) await copyFile(join(here, f), join(outDir, f));
+  await writeFile(join(outDir, 'main.js'), script);
 }

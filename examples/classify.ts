@@ -1,17 +1,17 @@
 /**
- * The embedded API in one file: `node bin/run-ts.js examples/classify.ts [IMAGE ...]`.
+ * The embedded API in one file: `node --conditions=source bin/run-ts.js examples/classify.ts [IMAGE ...]`
+ * in a clone (the condition picks the TypeScript sources; without it, the build in dist/).
  * Loads the bundled model, classifies images (the model's samples by default) under three
  * budgets, streams the exits of one image, and closes the model.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AdaptiveModel } from '../runtime/node/index.js';
-import { DEFAULT_MODEL_DIR } from '../server/index.js';
+import { AdaptiveModel, bundledModelDir } from 'adaptive-exit';
 
-const model = await AdaptiveModel.load(DEFAULT_MODEL_DIR); // or any directory written by `adaptive-exit export`
+const model = await AdaptiveModel.load(bundledModelDir); // or any directory written by `adaptive-exit export`
 const files = process.argv.slice(2);
 if (files.length === 0) {
-  const dir = join(DEFAULT_MODEL_DIR, 'samples');
+  const dir = join(bundledModelDir, 'samples');
   files.push(...(await readdir(dir)).filter((f) => f.endsWith('.png')).map((f) => join(dir, f)));
 }
 const images = await Promise.all(files.map((f) => readFile(f)));

@@ -1,7 +1,8 @@
 /**
  * @module server/app
  * The express application: classify routes (images, multipart, JSON tensors; JSON or SSE
- * responses), model summaries, health, metrics and the OpenAPI document. Every error becomes
+ * responses), model summaries, health, metrics and the OpenAPI document; the Open Inference
+ * Protocol under `/v2` (see v2/routes). Every `/v1` error becomes
  * `{ "error": { "code", "message" } }` with its status; nothing a client sends reaches a 500.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,8 @@ import { ServerMetrics } from './metrics.js';
 import { modelSummary, type ModelRegistry, type ServedModel } from './model-registry.js';
 import { openApiDocument } from './openapi.js';
 import { OPTION_NAMES, parseRequestOptions } from './request-options.js';
+import { withTimeout } from './timeout.js';
+import { mountOpenInference } from './v2/routes.js';
 
 /** Image media types a classify body may have. */
 export const IMAGE_TYPES = Object.freeze(['image/png', 'image/jpeg', 'image/webp'] as const);
@@ -35,23 +38,16 @@ export interface AppOptions {
 export interface ServerApp {
   app: express.Express;
   metrics: ServerMetrics;
-  /** Marks the server as draining: /readyz answers 503 from then on. */
+  /** Marks the server as draining: /readyz and /v2/health/ready answer 503 from then on. */
   drain(): void;
+  /** False once draining (gRPC's ServerReady reads it). */
+  ready(): boolean;
 }
 
 const sse = (res: Response, event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
 function resultBody(r: ClassifyResult, fullMflops: number, latencyMs: number) {
   return { label: r.label, classIndex: r.classIndex, confidence: r.confidence, topK: r.topK, exit: r.exit, mflops: r.mflops, fullMflops, latencyMs, stageMs: r.stageMs };
-}
-
-/** Rejects with a 504 when `p` takes longer than `ms`. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(504, 'timeout', `processing took longer than ${ms} ms.`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export function createApp(registry: ModelRegistry, options: AppOptions = {}): ServerApp {
@@ -80,10 +76,12 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
   app.use((req, res, next) => {
     const end = metrics.latency.startTimer();
     res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const path = req.route?.path as string | undefined;
+      const route = path === undefined ? 'unmatched' : `${req.baseUrl}${path}`;
       const status = String(res.statusCode);
-      metrics.requests.inc({ route, method: req.method, status });
-      end({ route, status });
+      const protocol = req.originalUrl.startsWith('/v2') ? 'v2' : 'v1';
+      metrics.requests.inc({ protocol, route, method: req.method, status });
+      end({ protocol, route, status });
     });
     next();
   });
@@ -202,6 +200,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     await classify(find(registry.defaultId), req, res);
   });
 
+  mountOpenInference(app, { registry, metrics, timeoutMs, maxBodyBytes, isReady: () => !draining });
   options.mount?.(app);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}.`)));
@@ -219,6 +218,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     drain() {
       draining = true;
     },
+    ready: () => !draining,
   };
 }
 

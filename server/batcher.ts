@@ -23,7 +23,8 @@ export interface BatcherOptions {
 interface Pending {
   data: Float32Array;
   n: number;
-  budget: Budget | undefined;
+  /** One budget for the request's samples, or one per sample (the V2 protocol's per-sample inputs). */
+  budget: Budget | readonly Budget[] | undefined;
   topK: number;
   resolve(results: ClassifyResult[]): void;
   reject(e: unknown): void;
@@ -54,10 +55,10 @@ export class DynamicBatcher {
   }
 
   /**
-   * Queues `n` preprocessed samples with one budget.
+   * Queues `n` preprocessed samples with one budget, or an array of `n` budgets (one per sample).
    * @throws HttpError 503 (with Retry-After) when the queue is full.
    */
-  classify(data: Float32Array, n: number, budget: Budget | undefined, topK: number): Promise<ClassifyResult[]> {
+  classify(data: Float32Array, n: number, budget: Budget | readonly Budget[] | undefined, topK: number): Promise<ClassifyResult[]> {
     if (n === 0) return Promise.resolve([]);
     if (this.queued + n > this.maxQueue) {
       return Promise.reject(new HttpError(503, 'queue_full', `the queue of model "${this.model.manifest.model.id}" is full (${this.queued} samples waiting, limit ${this.maxQueue}); retry shortly.`, { 'Retry-After': '1' }));
@@ -101,7 +102,7 @@ export class DynamicBatcher {
     let offset = 0;
     for (const p of batch) {
       data.set(p.data, offset * per);
-      for (let i = 0; i < p.n; i++) budgets.push(p.budget);
+      for (let i = 0; i < p.n; i++) budgets.push(Array.isArray(p.budget) ? (p.budget as readonly Budget[])[i] : (p.budget as Budget | undefined));
       offset += p.n;
     }
     const topK = Math.max(...batch.map((p) => p.topK));

@@ -6,6 +6,7 @@
 import type { Manifest } from '../manifest/index.js';
 import { AdaptiveModel, type NodeExecutionProvider } from '../runtime/node/index.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
+import { findModelDir } from './model-dir.js';
 
 export interface ServedModel {
   id: string;
@@ -34,14 +35,15 @@ export class ModelRegistry {
   }
 
   /**
-   * Loads every model directory.
+   * Loads every model directory (or the one model folder inside it, see {@link findModelDir}).
    * @throws Error when two models share an id, or the loader's error naming the directory.
    */
   static async load(dirs: readonly string[], options: RegistryOptions = {}): Promise<ModelRegistry> {
     if (dirs.length === 0) throw new Error('no model to serve.');
     const served: ServedModel[] = [];
     try {
-      for (const dir of dirs) {
+      for (const given of dirs) {
+        const dir = await findModelDir(given);
         const model = await AdaptiveModel.load(dir, { intraOpThreads: options.threads ?? 1, executionProvider: options.executionProvider ?? 'cpu', spinning: options.spinning ?? true });
         const id = model.manifest.model.id;
         if (served.some((s) => s.id === id)) {

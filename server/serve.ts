@@ -2,7 +2,7 @@
  * @module server/serve
  * {@link startServer}: loads the models, listens, and shuts down gracefully: on `close()` (which
  * `adaptive-exit serve` calls on SIGTERM/SIGINT) it stops accepting connections, lets in-flight
- * requests finish, then releases the models.
+ * requests finish, then releases the models. With `grpcPort`, the gRPC service starts and stops with it.
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
@@ -12,6 +12,7 @@ import { createApp, type AppOptions } from './app.js';
 import { mountDemo } from './demo-routes.js';
 import type { ServerMetrics } from './metrics.js';
 import { ModelRegistry, type RegistryOptions } from './model-registry.js';
+import { startGrpcServer, type RunningGrpc } from './v2/grpc-server.js';
 
 export interface ServeOptions extends Omit<AppOptions, 'logger'>, Omit<RegistryOptions, 'onBatch'> {
   /** Model directories; the first is the default model. */
@@ -25,6 +26,8 @@ export interface ServeOptions extends Omit<AppOptions, 'logger'>, Omit<RegistryO
   logger?: Logger;
   /** Longest a graceful shutdown waits for in-flight requests, ms. @defaultValue 30000 */
   shutdownTimeoutMs?: number;
+  /** Also serve the Open Inference Protocol over gRPC on this port (0: any free port). @defaultValue none */
+  grpcPort?: number | undefined;
 }
 
 export interface RunningServer {
@@ -32,6 +35,8 @@ export interface RunningServer {
   server: Server;
   registry: ModelRegistry;
   metrics: ServerMetrics;
+  /** The gRPC service's host:port, when `grpcPort` was given. */
+  grpcAddress?: string | undefined;
   /** Graceful shutdown: stop accepting, finish in-flight requests, release the models. */
   close(): Promise<void>;
 }
@@ -51,7 +56,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  logger.info({ url, models: registry.all.map((m) => m.id), default: registry.defaultId }, 'listening');
+  let grpc: RunningGrpc | undefined;
+  if (options.grpcPort !== undefined) {
+    try {
+      grpc = await startGrpcServer(options.host ?? '127.0.0.1', options.grpcPort, { registry, metrics: built.metrics, logger, timeoutMs: options.timeoutMs ?? 30_000, maxMessageBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, isReady: built.ready });
+    } catch (e) {
+      server.close();
+      await registry.close();
+      throw e;
+    }
+  }
+  logger.info({ url, grpc: grpc?.address, models: registry.all.map((m) => m.id), default: registry.defaultId }, 'listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -61,10 +76,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 30_000);
-      await closed;
+      await Promise.all([closed, grpc?.close(options.shutdownTimeoutMs ?? 30_000)]);
       clearTimeout(timer);
       await registry.close();
       logger.info('stopped');
     })());
-  return { url, server, registry, metrics: built.metrics, close };
+  return { url, server, registry, metrics: built.metrics, grpcAddress: grpc?.address, close };
 }

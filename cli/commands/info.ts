@@ -1,45 +1,45 @@
 /**
  * @module cli/commands/info
- * `adaptive-exit info`: versions, and the training backend that would be used with its threads.
+ * `adaptive-exit info`: versions, the runtime's execution providers, and (when
+ * `@adaptive-exit/train` is installed) the training backend that would be used with its threads.
  */
-import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { BACKEND_ENV_VAR, selectTrainingBackend, TRAINING_BACKENDS } from '../../training/backend/index.js';
-import { choiceFlag } from '../parse-flags.js';
-
-const require = createRequire(import.meta.url);
-
-function versionOf(pkg: string): string {
-  try {
-    return (require(`${pkg}/package.json`) as { version: string }).version;
-  } catch {
-    return 'not installed';
-  }
-}
+import { packageVersion } from '../../runtime/node/package-files.js';
+import { NODE_EXECUTION_PROVIDERS } from '../../runtime/node/backend.js';
+import { importTrainCommands, TRAIN_PACKAGE } from '../load-train.js';
+import { versionOf } from '../version-of.js';
 
 export function infoCommand(): Command {
   return new Command('info')
-    .description('print versions and the training backend in use (with its thread count)')
-    .option('--backend <name>', `training backend: ${TRAINING_BACKENDS.join(' | ')} (env ${BACKEND_ENV_VAR})`, choiceFlag('--backend', TRAINING_BACKENDS))
+    .description('print versions, the runtime providers and (with @adaptive-exit/train) the training backend in use')
+    .option('--backend <name>', `training backend (see ${TRAIN_PACKAGE}; env ADAPTIVE_EXIT_BACKEND)`)
     .option('--threads <n>', 'WASM threads (default: all cores)')
     .option('--json', 'print JSON')
     .action(async (opts: { backend?: string; threads?: string; json?: boolean }) => {
-      const info = await selectTrainingBackend({
-        backend: opts.backend,
-        threads: opts.threads === undefined ? undefined : Number(opts.threads),
-        log: opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
-      });
-      const report = {
-        'adaptive-exit': (require('../../package.json') as { version: string }).version,
+      const report: Record<string, unknown> = {
+        'adaptive-exit': packageVersion,
         node: process.versions.node,
-        '@tensorflow/tfjs-core': versionOf('@tensorflow/tfjs-core'),
-        '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
-        trainingBackend: info.name,
-        provider: info.provider,
-        threads: info.threads,
-        chosenBy: info.source,
-        skipped: info.skipped,
+        'onnxruntime-node': versionOf('onnxruntime-node'),
+        runtimeProviders: [...NODE_EXECUTION_PROVIDERS],
+        [TRAIN_PACKAGE]: versionOf(TRAIN_PACKAGE),
       };
+      let trainer: Awaited<ReturnType<typeof importTrainCommands>> | undefined;
+      try {
+        trainer = await importTrainCommands();
+      } catch (err) {
+        if (opts.backend !== undefined || opts.threads !== undefined) throw err;
+        report.trainingBackend = `none (${(err as Error).message})`;
+      }
+      if (trainer) {
+        Object.assign(
+          report,
+          await trainer.trainingBackendInfo({
+            backend: opts.backend,
+            threads: opts.threads === undefined ? undefined : Number(opts.threads),
+            log: opts.json ? undefined : (line) => process.stderr.write(`${line}\n`),
+          }),
+        );
+      }
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;

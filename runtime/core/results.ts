@@ -25,6 +25,8 @@ export interface ClassifyResult {
   exit: number;
   /** Cumulative MFLOPs per sample of stages 1..exit. */
   mflops: number;
+  /** The exit's logits for this sample (one per class): what protocol servers return as the raw output. */
+  logits: Float32Array;
   /**
    * Wall time (ms) of each stage call this sample ran through (the whole call, shared by its
    * rows): one entry per stage when run stage by stage; one entry, the fused graph's call, when
@@ -65,6 +67,7 @@ export function prediction(logits: Float32Array, probs: Float32Array, off: numbe
     topK: topKEntries(logits, probs, off, N, topK, classNames),
     exit,
     mflops: manifest.stages[exit - 1]!.cumulativeMflops,
+    logits: logits.slice(off, off + N),
     stageMs,
   };
 }

@@ -7,3 +7,4 @@ export * from '../core/index.js';
 export { AdaptiveModel, type AdaptiveModelOptions } from './adaptive-model.js';
 export { createNodeBackend, nodeSessionOptions, NODE_EXECUTION_PROVIDERS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
 export { decodeNodeImage, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
+export { bundledModelDir, packageVersion } from './package-files.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 describe('examples/classify.ts', () => {
   it('classifies the bundled samples under three budgets and streams every exit of one', () => {
     const root = resolve(import.meta.dirname, '../..');
-    const out = execFileSync(process.execPath, [resolve(root, 'bin/run-ts.js'), resolve(root, 'examples/classify.ts')], { encoding: 'utf8', cwd: root });
+    const out = execFileSync(process.execPath, ['--conditions=source', resolve(root, 'bin/run-ts.js'), resolve(root, 'examples/classify.ts')], { encoding: 'utf8', cwd: root });
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^default policy: .+@\d.* \(mean [\d.]+ MFLOPs\)$/);
     expect(lines[1]).toMatch(/^average [\d.]+ MFLOPs: /);

@@ -1,2 +1,2 @@
 /** Test helper: the PyTorch peer, as the benchmarks run it. */
-export { PEER_SCRIPT, PEER_UNAVAILABLE, runPeer } from '../../bench/torch-peer.js';
+export { PEER_SCRIPT, PEER_UNAVAILABLE, peerFlags, runPeer, runPeerAsync } from '../../bench/torch-peer.js';

@@ -86,7 +86,7 @@ describe.skipIf(!HAVE_DATA)('server: routes', () => {
     expect(one.execution).toBe('fused');
     expect(one.calibration.points.length).toBeGreaterThan(10);
     await expectError(await fetch(`${srv.url}/v1/models/nope`), 404, 'unknown_model', /no model "nope"/);
-    await expectError(await fetch(`${srv.url}/v2/whatever`), 404, 'not_found');
+    await expectError(await fetch(`${srv.url}/v3/whatever`), 404, 'not_found');
   });
 
   it('classifies PNG, JPEG and WebP bodies like the embedded API', async () => {
@@ -187,7 +187,7 @@ describe.skipIf(!HAVE_DATA)('server: routes', () => {
     const count = Number(/adaptive_exit_batch_size_count\{model="[^"]+"\} (\d+)/.exec(metrics)![1]);
     const ones = Number(/adaptive_exit_batch_size_bucket\{le="1",model="[^"]+"\} (\d+)/.exec(metrics)![1]);
     expect(count - ones).toBeGreaterThan(0);
-    expect(metrics).toMatch(/adaptive_exit_http_requests_total\{route="\/v1\/classify",method="POST",status="200"\} \d+/);
+    expect(metrics).toMatch(/adaptive_exit_http_requests_total\{protocol="v1",route="\/v1\/classify",method="POST",status="200"\} \d+/);
     expect(metrics).toMatch(/adaptive_exit_exit_taken_count\{model="[^"]+"\} \d+/);
     expect(metrics).toMatch(/adaptive_exit_mflops_full_total\{model="[^"]+"\} [\d.]+/);
   });

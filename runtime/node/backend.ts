@@ -145,7 +145,8 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
       // On a GPU provider the fused graph's decisions (NonZero, Compress, If) run on the CPU with
       // copies at every exit; by default the stage-by-stage engine with device tensors runs there.
-      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, nodeSessionOptions('webgpu', threads, false)), device);
+      // Its CPU-placed decision nodes are by design: onnxruntime's warning about them is not logged.
+      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, { ...nodeSessionOptions('webgpu', threads, false), logSeverityLevel: 3 }), device);
       if (provider !== 'cpu') return null;
       return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
     },

@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -8,8 +8,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // Slower checks have their own `npm run test:*` steps (see package.json and .ci/run).
-    exclude: ['test/**/*.pack.test.ts', '**/node_modules/**'],
+    // Slower checks have their own `npm run test:*` steps (see package.json and .ci/run):
+    // packaging (*.pack.test.ts) and the software-GPU tests (*.gpu.test.ts, vitest.gpu.config.ts).
+    exclude: [...configDefaults.exclude, 'test/**/*.pack.test.ts', 'test/**/*.gpu.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // CLI tests spawn bin/adaptive-exit.js: run the sources through tsx, not dist/.
     env: { ADAPTIVE_EXIT_FROM_SOURCE: '1' },

@@ -12,8 +12,11 @@ import { argmaxRows, checkExitOutputs, softmaxRows, type ExitOutputs } from './e
  * - `max-softmax`: max_c s_c, the reference's (spec §6.2).
  * - `entropy`: 1 − H(s)/log N, so a one-hot row scores 1 and a uniform row 0.
  * - `margin`: top-1 minus top-2 probability.
+ * @deprecated The table's one name is `EXIT_CRITERIA` (manifest/, re-exported here and by the
+ *   runtime); this alias stays for callers not yet moved.
  */
 export const CONFIDENCE_CRITERIA = EXIT_CRITERIA;
+export { EXIT_CRITERIA };
 export type ConfidenceCriterion = ExitCriterion;
 
 /** The reference criterion. */

@@ -3,7 +3,7 @@
  * {@link HttpError}: an error with the HTTP status and stable code the client sees as
  * `{ "error": { "code", "message" } }`, and the mapping from runtime errors to it.
  */
-import { BudgetError, InputError, ModelLoadError } from '../runtime/node/index.js';
+import { BudgetError, InferenceError, InputError, ModelClosedError, ModelLoadError } from '../runtime/node/index.js';
 
 export class HttpError extends Error {
   override name = 'HttpError';
@@ -39,6 +39,9 @@ export function toHttpError(e: unknown): HttpError {
   if (e instanceof InputError) return new HttpError(400, 'invalid_input', e.message);
   if (e instanceof BudgetError) return new HttpError(400, 'invalid_budget', e.message);
   if (e instanceof ModelLoadError) return new HttpError(500, 'model_error', e.message);
+  // A closed model (a server shutting down or reloading) is unavailable, not a bad request.
+  if (e instanceof ModelClosedError) return new HttpError(503, 'model_closed', e.message, { 'Retry-After': '1' });
+  if (e instanceof InferenceError) return new HttpError(500, 'inference_error', e.message);
   const err = e as { type?: string; code?: string; message?: string; status?: number };
   const known = PARSER_ERRORS[err?.type ?? ''] ?? PARSER_ERRORS[err?.code ?? ''];
   if (known) return new HttpError(known[0], known[1], err.message ?? known[1]);

@@ -3,44 +3,15 @@
  * Accumulates an ONNX graph (nodes, float32 initialisers as little-endian raw data, inputs and
  * outputs with a symbolic batch dimension) and encodes it as a ModelProto.
  */
-import { ATTRIBUTE_TYPE, modelProtoType, ONNX_DTYPE } from '../../onnx/index.js';
+import { attribute, modelProtoType, tensor, valueInfo, type AttributeValue, type Dim, type OnnxDtype, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from '../../onnx/index.js';
 
-/** A dimension: a size, or a symbolic name such as `batch`. */
-export type Dim = number | string;
-export type AttributeValue = number | number[] | string | { float: number };
-
-interface Node {
-  opType: string;
-  name: string;
-  input: string[];
-  output: string[];
-  attribute: object[];
-}
-
-function attribute(name: string, value: AttributeValue): object {
-  if (typeof value === 'string') return { name, type: ATTRIBUTE_TYPE.STRING, s: new TextEncoder().encode(value) };
-  if (Array.isArray(value)) return { name, type: ATTRIBUTE_TYPE.INTS, ints: value };
-  if (typeof value === 'object') return { name, type: ATTRIBUTE_TYPE.FLOAT, f: value.float };
-  return { name, type: ATTRIBUTE_TYPE.INT, i: value };
-}
-
-function valueInfo(name: string, dims: readonly Dim[], dtype: keyof typeof ONNX_DTYPE): object {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: ONNX_DTYPE[dtype],
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
-}
+export type { AttributeValue, Dim } from '../../onnx/index.js';
 
 export class OnnxGraphBuilder {
-  private readonly nodes: Node[] = [];
-  private readonly initializers: object[] = [];
-  private readonly inputs: object[] = [];
-  private readonly outputs: object[] = [];
+  private readonly nodes: OnnxNode[] = [];
+  private readonly initializers: OnnxTensor[] = [];
+  private readonly inputs: OnnxValueInfo[] = [];
+  private readonly outputs: OnnxValueInfo[] = [];
   private readonly names = new Set<string>();
   /** Renamed node outputs: old name → new name, applied to inputs of nodes added later. */
   private readonly aliases = new Map<string, string>();
@@ -73,32 +44,26 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  addInput(name: string, dims: readonly Dim[], dtype: keyof typeof ONNX_DTYPE = 'float32'): void {
+  addInput(name: string, dims: readonly Dim[], dtype: OnnxDtype = 'float32'): void {
     this.names.add(name);
-    this.inputs.push(valueInfo(name, dims, dtype));
+    this.inputs.push(valueInfo(name, dtype, dims));
   }
 
-  addOutput(name: string, dims: readonly Dim[], dtype: keyof typeof ONNX_DTYPE = 'float32'): void {
-    this.outputs.push(valueInfo(name, dims, dtype));
+  addOutput(name: string, dims: readonly Dim[], dtype: OnnxDtype = 'float32'): void {
+    this.outputs.push(valueInfo(name, dtype, dims));
   }
 
   /** A float32 initialiser (stored as little-endian raw bytes); returns its name. */
   addInitializer(base: string, dims: readonly number[], values: Float32Array): string {
     const name = this.uniqueName(base);
-    const bytes = new Uint8Array(values.length * 4);
-    const view = new DataView(bytes.buffer);
-    for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-    this.initializers.push({ name, dims: [...dims], dataType: ONNX_DTYPE.float32, rawData: bytes });
+    this.initializers.push(tensor(name, 'float32', dims, values));
     return name;
   }
 
   /** An int64 initialiser (shapes for Reshape and the like). */
   addInt64Initializer(base: string, values: readonly number[]): string {
     const name = this.uniqueName(base);
-    const bytes = new Uint8Array(values.length * 8);
-    const view = new DataView(bytes.buffer);
-    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-    this.initializers.push({ name, dims: [values.length], dataType: ONNX_DTYPE.int64, rawData: bytes });
+    this.initializers.push(tensor(name, 'int64', [values.length], values));
     return name;
   }
 

@@ -5,7 +5,7 @@
  * onnxruntime-web, and tests can fake it.
  */
 import type { Stage } from '../../manifest/index.js';
-import type { CoreTensor } from './tensor.js';
+import type { CoreTensor, DeviceCoreTensor } from './tensor.js';
 
 /** A loaded stage graph. */
 export interface StageSession {
@@ -26,4 +26,18 @@ export interface StageBackend {
    * @returns null when the backend's provider should not run fused graphs.
    */
   createFusedSession?(bytes: Uint8Array): Promise<StageSession | null>;
+  /**
+   * True while the sessions run on a device and return carried tensors in its memory
+   * ({@link DeviceCoreTensor}): the engine then counts every carried tensor that reaches host
+   * memory in `stats.deviceDownloads` and every logits read in `stats.logitsDownloads`. Read at
+   * each call (a provider may fall back to the CPU at load). Absent: a CPU backend.
+   */
+  readonly deviceResident?: boolean;
+  /**
+   * The rows `rows` (ascending indices into axis 0) of a device tensor, as a new device tensor,
+   * computed on the device. Optional: without it, the engine reads the tensor back to drop rows.
+   */
+  selectDeviceRows?(tensor: DeviceCoreTensor, rows: readonly number[]): Promise<DeviceCoreTensor>;
+  /** Frees what the backend holds besides the stage sessions (its helper sessions). */
+  release?(): Promise<void> | void;
 }

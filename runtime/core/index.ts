@@ -6,7 +6,10 @@
 export type { StageBackend, StageSession } from './backend.js';
 export { BUDGET_FIELDS, resolveBudget, resolveBudgets, type Budget, type BudgetManifest, type ResolvedBudget } from './budget.js';
 export { argmaxRow, rowConfidence, rowConfidences, softmaxRows } from '../../manifest/confidence.js';
+export { EXIT_CRITERIA } from '../../manifest/schema.js';
+/** @deprecated Use {@link EXIT_CRITERIA} (one name for the table of exit criteria). */
 export { EXIT_CRITERIA as CRITERIA } from '../../manifest/schema.js';
+export { ManifestError } from '../../manifest/errors.js';
 export {
   EarlyExitEngine,
   sha256Hex,
@@ -20,9 +23,11 @@ export {
   type StageEvent,
   type TopKEntry,
 } from './engine.js';
-export { AdaptiveModelBase, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
+export { AdaptiveModelBase, loadModelEngine, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
 export type { FusedForm } from './fuse-stages.js';
 export { imagePreprocessing, writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
-export { BudgetError, InputError, ModelLoadError } from './errors.js';
+export { BudgetError, InferenceError, InputError, ModelClosedError, ModelLoadError } from './errors.js';
 export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
-export { readManifestWith, urlFileReader, type ModelFileReader } from './model-files.js';
+export { copyGraph, DEVICE_GRAPH_IO, rowGatherGraph } from './device-graphs.js';
+export { DeviceTensors, type HelperSession, type OrtTensorConstructor, type OrtTensorLike } from './device-tensors.js';
+export { loadStageGraphs, readManifestWith, urlFileReader, type LoadedStages, type ModelFileReader } from './model-files.js';

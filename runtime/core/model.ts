@@ -7,8 +7,9 @@
  */
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
 import { budgetedBatch, defaultPolicy, exitScores, manifestPolicy, type BudgetPoint, type DefaultPolicy } from '../../calibration/index.js';
-import { EarlyExitEngine, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
-import { InputError } from './errors.js';
+import { EarlyExitEngine, type EngineLoadOptions, type EngineSource, type ClassifyOptions, type ClassifyResult, type EngineStats, type Execution, type StageEvent } from './engine.js';
+import type { StageBackend } from './backend.js';
+import { InputError, ModelClosedError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';
 
 /** A preprocessed batch: NCHW float32 values and their dims [n, C, H, W]. */
@@ -53,6 +54,19 @@ export interface CalibrationResult {
   exitAccuracy: number[];
 }
 
+/**
+ * Loads the engine of a platform model on `given` (a backend the caller passed) or `own` (one the
+ * platform class made, released when the load fails).
+ */
+export async function loadModelEngine(source: EngineSource, given: StageBackend | undefined, own: StageBackend | undefined, options: EngineLoadOptions): Promise<EarlyExitEngine> {
+  try {
+    return await EarlyExitEngine.load(source, (given ?? own)!, { verify: options.verify ?? true, fused: options.fused ?? true });
+  } catch (e) {
+    await own?.release?.();
+    throw e;
+  }
+}
+
 function isTensorInput(x: unknown): x is TensorInput {
   return typeof x === 'object' && x !== null && 'dims' in x && 'data' in x && (x as TensorInput).data instanceof Float32Array;
 }
@@ -65,7 +79,15 @@ export class AdaptiveModelBase<I> {
   protected readonly engine: EarlyExitEngine;
   private readonly decode: ImageDecoder<I>;
 
-  protected constructor(engine: EarlyExitEngine, decode: ImageDecoder<I>) {
+  /**
+   * @param ownBackend the backend the platform class made for this model (not one the caller
+   *   passed): released on {@link close}.
+   */
+  protected constructor(
+    engine: EarlyExitEngine,
+    decode: ImageDecoder<I>,
+    private readonly ownBackend?: StageBackend,
+  ) {
     this.engine = engine;
     this.decode = decode;
   }
@@ -75,12 +97,12 @@ export class AdaptiveModelBase<I> {
     return this.engine.manifest;
   }
 
-  /** Rows each stage received since load or the last {@link resetStats}. */
   /** How classify calls without a deadline run ('fused': one call of the fused graph per batch). */
   get execution(): Execution {
     return this.engine.execution;
   }
 
+  /** Rows each stage received since load or the last {@link resetStats}. */
   get stats(): EngineStats {
     return this.engine.stats;
   }
@@ -93,9 +115,11 @@ export class AdaptiveModelBase<I> {
    * Classifies one image, several images, or a preprocessed tensor (dims [n, C, H, W] equal to
    * the manifest's input); one result per sample, in input order.
    * @throws InputError for an input that does not fit the model or an undecodable image;
-   *   BudgetError for a budget that cannot be applied.
+   *   BudgetError for a budget that cannot be applied; InferenceError when a session fails;
+   *   ModelClosedError after {@link close}.
    */
   async classify(input: ModelInput<I>, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+    this.assertOpen('classify');
     const { data, n } = await this.preprocess(input);
     return this.engine.classify(data, n, options);
   }
@@ -107,6 +131,7 @@ export class AdaptiveModelBase<I> {
    * the loop stops the computation.
    */
   async *stream(input: ModelInput<I>, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
+    this.assertOpen('stream');
     const { data, n } = await this.preprocess(input);
     yield* this.engine.stream(data, n, options);
   }
@@ -119,6 +144,7 @@ export class AdaptiveModelBase<I> {
    * @throws InputError for labels that do not fit the input or the classes.
    */
   async calibrate(set: LabelledSet<I>, options: CalibrateOptions<I> = {}): Promise<CalibrationResult> {
+    this.assertOpen('calibrate');
     const criterion = options.criterion ?? this.manifest.exitPolicy.criterion;
     const progress = options.onProgress;
     const val = exitScores(await this.exitOutputs(set, options.batchSize ?? 256, 'calibration set', progress && ((d, t) => progress(d, t, 'calibration'))), criterion);
@@ -138,9 +164,21 @@ export class AdaptiveModelBase<I> {
     return { ...policy, exitAccuracy };
   }
 
-  /** Releases the stage sessions. */
+  /** Releases the stage sessions; later calls throw {@link ModelClosedError}. */
   async close(): Promise<void> {
+    if (this.engine.closed) return;
     await this.engine.release();
+    await this.ownBackend?.release?.();
+  }
+
+  /** True after {@link close}. */
+  get closed(): boolean {
+    return this.engine.closed;
+  }
+
+  /** @throws ModelClosedError after {@link close} (checked before any image is decoded). */
+  private assertOpen(what: string): void {
+    if (this.engine.closed) throw new ModelClosedError(`${what}: the model was closed (its sessions are released); load it again.`);
   }
 
   /** Every exit's logits on a labelled set, in chunks of `batchSize`. */

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest } from '../../manifest/index.js';
-import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
-import { createNodeBackend, type NodeBackendOptions, type NodeExecutionProvider } from './backend.js';
+import { AdaptiveModelBase, EarlyExitEngine, loadModelEngine, readManifestWith, urlFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
+import { createNodeBackend, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
 import { decodeNodeImage, type NodeImage } from './decode-image.js';
 
 export interface AdaptiveModelOptions extends NodeBackendOptions, EngineLoadOptions {
@@ -24,15 +24,33 @@ export interface AdaptiveModelOptions extends NodeBackendOptions, EngineLoadOpti
  * await model.close();
  */
 export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
-  /** The directory or base URL the model was loaded from. */
-  readonly dir: string;
+  /** The directory or base URL the model was loaded from (the same name as runtime/web's). */
+  readonly source: string;
   /** The execution provider the stages run on ('cpu' after a fallback), or 'custom' for a given backend. */
   readonly executionProvider: NodeExecutionProvider | 'custom';
 
-  private constructor(dir: string, engine: EarlyExitEngine, provider: NodeExecutionProvider | 'custom') {
-    super(engine, decodeNodeImage);
-    this.dir = dir;
+  private constructor(
+    dir: string,
+    engine: EarlyExitEngine,
+    provider: NodeExecutionProvider | 'custom',
+    private readonly node: NodeStageBackend | undefined,
+  ) {
+    super(engine, decodeNodeImage, node);
+    this.source = dir;
     this.executionProvider = provider;
+  }
+
+  /**
+   * GPU buffers (WebGPU) the model holds now: 0 between calls, since every carried tensor is
+   * freed when its call ends, fails or its `stream` stops. Always 0 on the CPU.
+   */
+  get liveDeviceTensors(): number {
+    return this.node?.liveDeviceTensors ?? 0;
+  }
+
+  /** @deprecated The old name of {@link source}. */
+  get dir(): string {
+    return this.source;
   }
 
   /**
@@ -46,7 +64,7 @@ export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
     const read = remote ? urlFileReader(dirOrUrl) : (file: string) => readFile(join(dirOrUrl, file));
     const manifest = remote ? await readManifestWith(read, dirOrUrl) : await readManifest(dirOrUrl);
     const node = options.backend ? undefined : createNodeBackend(options);
-    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? node!, { verify: options.verify ?? true, fused: options.fused ?? true });
-    return new AdaptiveModel(dirOrUrl, engine, node ? node.activeProvider : 'custom');
+    const engine = await loadModelEngine({ manifest, readFile: read }, options.backend, node, options);
+    return new AdaptiveModel(dirOrUrl, engine, node ? node.activeProvider : 'custom', node);
   }
 }

@@ -12,10 +12,14 @@
  *   spin between operators (see {@link NodeBackendOptions.spinning}).
  * - Runs are synchronous calls into the native session (see ./native-session.ts): the public
  *   `run()` defers every call by one event-loop turn, which costs more than a small stage.
+ * - On WebGPU the carried tensors stay in GPU buffers from stage to stage (`preferredOutputLocation`
+ *   'gpu-buffer' for every output but the logits, which decide the exits); rows are dropped on
+ *   the GPU too (./device-tensors.ts). Only the logits come back to host memory.
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { isDeviceTensor, type CoreTensor, type StageBackend, type StageSession } from '../core/index.js';
+import type { Stage } from '../../manifest/index.js';
+import { DeviceTensors, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 import { createOrtSession, type OrtRunner } from './native-session.js';
 
 /** Execution providers this backend can ask onnxruntime-node for. */
@@ -23,7 +27,12 @@ export const NODE_EXECUTION_PROVIDERS = Object.freeze(['cpu', 'cuda', 'webgpu'] 
 export type NodeExecutionProvider = (typeof NODE_EXECUTION_PROVIDERS)[number];
 
 export interface NodeBackendOptions {
-  /** Intra-op threads of each stage session. @defaultValue 1: lowest latency; more threads help large batches. */
+  /**
+   * Threads of each session (onnxruntime's intra-op threads; the same name as runtime/web's
+   * option). @defaultValue 1: lowest latency; more threads help large batches.
+   */
+  threads?: number;
+  /** @deprecated The old name of {@link threads}; used when `threads` is not given. */
   intraOpThreads?: number;
   /** @defaultValue 'cpu' */
   executionProvider?: NodeExecutionProvider;
@@ -31,26 +40,30 @@ export interface NodeBackendOptions {
   warn?: (message: string) => void;
   /**
    * Whether the fused session's intra-op threads spin while waiting for the next operator instead
-   * of sleeping (only matters with `intraOpThreads` > 1). Spinning saves the wake-up of a sleeping
+   * of sleeping (only matters with `threads` > 1). Spinning saves the wake-up of a sleeping
    * thread at each of the fused graph's many small operators (measured here at batch 64 on 2
    * threads: about 10% faster), at the price of a core kept busy for a moment after each call:
    * turn it off when other work shares the cores. Stage sessions never spin.
    * @defaultValue true
    */
   spinning?: boolean;
+  /**
+   * On WebGPU, also run the fused graph (one session call per batch; onnxruntime places its
+   * decisions and control flow on the CPU and the stage work on the GPU, with a few small copies
+   * per exit: see docs/gpu.md). Off by default: not yet measured to pay on a real GPU.
+   * @defaultValue false
+   */
+  fusedOnGpu?: boolean;
 }
 
 /** A {@link StageBackend} that also says which execution provider its sessions got. */
 export interface NodeStageBackend extends StageBackend {
   /** The provider sessions run on: the one asked for, or 'cpu' after a fallback. */
   readonly activeProvider: NodeExecutionProvider;
-}
-
-function toCore(name: string, t: { type: string; data: unknown; dims: readonly number[] }): CoreTensor {
-  if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
-  if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
-  if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
-  throw new Error(`output "${name}": unsupported element type ${t.type}.`);
+  /** GPU buffers (WebGPU) handed to the engine and not yet freed: 0 between calls. */
+  readonly liveDeviceTensors: number;
+  /** Frees the backend's helper sessions (row compaction, copies); the model's close() calls it. */
+  release(): Promise<void>;
 }
 
 /** Session options of this backend; exported so that a benchmark can run a baseline graph the same way. */
@@ -64,21 +77,16 @@ export function nodeSessionOptions(provider: NodeExecutionProvider, threads: num
   };
 }
 
-function wrap(runner: OrtRunner): StageSession {
+function wrap(runner: OrtRunner, device: DeviceTensors<ort.Tensor>): StageSession {
   return {
-    async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        if (isDeviceTensor(t)) throw new Error(`input "${name}": a device tensor reached the CPU backend.`);
-        ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      }
-      const out = await runner.run(ortFeeds);
-      const result: Record<string, CoreTensor> = {};
-      for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
-      return result;
-    },
+    run: async (feeds) => device.fromOutputs(await runner.run(device.toFeeds(feeds))),
     release: () => runner.release(),
   };
+}
+
+/** WebGPU: every output in a GPU buffer but the logits, which the engine reads. */
+function outputLocations(stage: Stage): Record<string, 'cpu' | 'gpu-buffer'> {
+  return Object.fromEntries(stage.outputs.map((o) => [o.name, o.role.kind === 'logits' ? 'cpu' : 'gpu-buffer']));
 }
 
 /**
@@ -86,9 +94,9 @@ function wrap(runner: OrtRunner): StageSession {
  * @throws RangeError for a thread count that is not a positive integer or an unknown provider.
  */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBackend {
-  const threads = options.intraOpThreads ?? 1;
+  const threads = options.threads ?? options.intraOpThreads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > availableParallelism() * 4) {
-    throw new RangeError(`intraOpThreads: expected a positive integer (this machine has ${availableParallelism()} cores), got ${threads}.`);
+    throw new RangeError(`threads: expected a positive integer (this machine has ${availableParallelism()} cores), got ${threads}.`);
   }
   const requested = options.executionProvider ?? 'cpu';
   if (!(NODE_EXECUTION_PROVIDERS as readonly string[]).includes(requested)) {
@@ -97,27 +105,54 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const spinning = options.spinning ?? true;
   if (typeof spinning !== 'boolean') throw new RangeError(`spinning: expected true or false, got ${JSON.stringify(spinning)}.`);
+  if (options.fusedOnGpu !== undefined && typeof options.fusedOnGpu !== 'boolean') throw new RangeError(`fusedOnGpu: expected true or false, got ${JSON.stringify(options.fusedOnGpu)}.`);
   let provider: NodeExecutionProvider = requested;
+  const helperOptions = nodeSessionOptions(requested, threads, false);
+  const device = new DeviceTensors(ort.Tensor, (bytes, location) => createOrtSession(bytes, { ...helperOptions, preferredOutputLocation: location }));
   return {
     get activeProvider() {
       return provider;
     },
-    async createSession(bytes: Uint8Array): Promise<StageSession> {
+    // CUDA returns every output in host memory (onnxruntime-node has no CUDA buffers for
+    // JavaScript): it runs on a device but its carried tensors come back, and are counted.
+    get deviceResident() {
+      return provider !== 'cpu';
+    },
+    get liveDeviceTensors() {
+      return device.liveCount;
+    },
+    async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
       if (provider !== 'cpu') {
+        const options = nodeSessionOptions(provider, threads, false);
         try {
-          return wrap(await createOrtSession(bytes, nodeSessionOptions(provider, threads, false)));
+          return wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
         } catch (e) {
+          // The graph's fault (an output the manifest lists but the graph lacks makes the output
+          // locations invalid) is an error; only a provider that cannot run falls back.
+          const cpu = await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false));
+          const missing = stage.outputs.find((o) => !cpu.outputNames.includes(o.name));
+          if (missing) {
+            await cpu.release();
+            throw new Error(`the manifest lists output "${missing.name}", which the graph does not have (outputs: ${cpu.outputNames.join(', ')}).`);
+          }
           warn(`onnxruntime-node: the ${provider} execution provider is not usable here (${(e as Error).message.split('\n')[0]}); running on the CPU instead.`);
           provider = 'cpu';
+          return wrap(cpu, device);
         }
       }
-      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)));
+      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)), device);
     },
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
-      // On a GPU provider the fused graph's data-dependent shapes (NonZero, If) would bounce to
-      // the CPU between stages anyway; there the stage-by-stage engine with device tensors is better.
+      // On a GPU provider the fused graph's decisions (NonZero, Compress, If) run on the CPU with
+      // copies at every exit; by default the stage-by-stage engine with device tensors runs there.
+      // Its CPU-placed decision nodes are by design: onnxruntime's warning about them is not logged.
+      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, { ...nodeSessionOptions('webgpu', threads, false), logSeverityLevel: 3 }), device);
       if (provider !== 'cpu') return null;
-      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)));
+      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
     },
+    selectDeviceRows(t: DeviceCoreTensor, rows: readonly number[]): Promise<DeviceCoreTensor> {
+      return device.selectRows(t, rows);
+    },
+    release: () => device.release(),
   };
 }

@@ -52,6 +52,6 @@ export async function decodeNodeImage(image: NodeImage, manifest: Manifest, what
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`${what}: cannot decode the image: ${(e as Error).message}.`);
+    throw new InputError(`${what}: cannot decode the image: ${(e as Error).message}.`, { cause: e });
   }
 }

@@ -3,8 +3,8 @@
  * {@link AdaptiveModel} on onnxruntime-web: the same API as runtime/node's, loading a model from
  * a URL (browser) or a directory (Node).
  */
-import { AdaptiveModelBase, EarlyExitEngine, readManifestWith, urlFileReader, type ModelFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
-import { createWebBackend, type WebBackendOptions } from './backend.js';
+import { AdaptiveModelBase, EarlyExitEngine, loadModelEngine, readManifestWith, urlFileReader, type ModelFileReader, type EngineLoadOptions, type StageBackend } from '../core/index.js';
+import { createWebBackend, type WebBackendOptions, type WebStageBackend } from './backend.js';
 import { decodeWebImage, type WebImage } from './decode-image.js';
 
 export interface WebAdaptiveModelOptions extends WebBackendOptions, EngineLoadOptions {
@@ -28,13 +28,24 @@ async function fileReader(base: string, fetchImpl: typeof fetch | undefined): Pr
 }
 
 export class AdaptiveModel extends AdaptiveModelBase<WebImage> {
+  /** The base URL (or, in Node, directory) the model was loaded from. */
   readonly source: string;
   readonly executionProvider: 'webgpu' | 'wasm' | 'custom';
 
-  private constructor(source: string, engine: EarlyExitEngine, provider: 'webgpu' | 'wasm' | 'custom') {
-    super(engine, decodeWebImage);
+  private constructor(
+    source: string,
+    engine: EarlyExitEngine,
+    provider: 'webgpu' | 'wasm' | 'custom',
+    private readonly web: WebStageBackend | undefined,
+  ) {
+    super(engine, decodeWebImage, web);
     this.source = source;
     this.executionProvider = provider;
+  }
+
+  /** GPU buffers (WebGPU) the model holds now: 0 between calls. Always 0 on WASM. */
+  get liveDeviceTensors(): number {
+    return this.web?.liveDeviceTensors ?? 0;
   }
 
   /**
@@ -45,7 +56,7 @@ export class AdaptiveModel extends AdaptiveModelBase<WebImage> {
     const read = await fileReader(dirOrUrl, options.fetch);
     const manifest = await readManifestWith(read, dirOrUrl);
     const web = options.backend ? undefined : await createWebBackend(options);
-    const engine = await EarlyExitEngine.load({ manifest, readFile: read }, options.backend ?? web!, { verify: options.verify ?? true, fused: options.fused ?? true });
-    return new AdaptiveModel(dirOrUrl, engine, web ? web.activeProvider : 'custom');
+    const engine = await loadModelEngine({ manifest, readFile: read }, options.backend, web, options);
+    return new AdaptiveModel(dirOrUrl, engine, web ? web.activeProvider : 'custom', web);
   }
 }

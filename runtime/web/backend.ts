@@ -3,10 +3,12 @@
  * A {@link StageBackend} on onnxruntime-web: WebGPU when the platform gives an adapter, else
  * WASM (multi-threaded where the page is cross-origin isolated). Works in browsers and in Node
  * (WASM only there). Sessions of onnxruntime-web are not re-entrant; the engine queues runs.
+ * On WebGPU the carried tensors stay in GPU buffers from stage to stage and rows are dropped on
+ * the GPU (runtime/core/device-tensors.ts); only the logits, which decide the exits, are read.
  */
 import * as ort from 'onnxruntime-web';
 import type { Stage } from '../../manifest/schema.js';
-import { isDeviceTensor, type CoreTensor, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
+import { DeviceTensors, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 
 export const WEB_EXECUTION_PROVIDERS = Object.freeze(['auto', 'webgpu', 'wasm'] as const);
 export type WebExecutionProvider = (typeof WEB_EXECUTION_PROVIDERS)[number];
@@ -31,6 +33,10 @@ export interface WebBackendOptions {
 /** A {@link StageBackend} that says which provider its sessions run on. */
 export interface WebStageBackend extends StageBackend {
   readonly activeProvider: 'webgpu' | 'wasm';
+  /** GPU buffers handed to the engine and not yet freed: 0 between calls. */
+  readonly liveDeviceTensors: number;
+  /** Frees the backend's helper sessions (row compaction, copies); the model's close() calls it. */
+  release(): Promise<void>;
 }
 
 interface NavigatorWithGpu {
@@ -58,19 +64,10 @@ function defaultThreads(): number {
   return g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
 }
 
-/** The onnxruntime-web tensor behind each device tensor this backend handed out. */
-const onDevice = new WeakMap<DeviceCoreTensor, ort.Tensor>();
-
-function toCore(name: string, t: ort.Tensor): CoreTensor {
-  if (t.location === 'gpu-buffer') {
-    const device: DeviceCoreTensor = { type: 'float32', location: 'device', dims: t.dims, download: async () => (await t.getData()) as Float32Array, dispose: () => t.dispose() };
-    onDevice.set(device, t);
-    return device;
-  }
-  if (t.type === 'float32') return { type: 'float32', data: t.data as Float32Array, dims: t.dims };
-  if (t.type === 'float64') return { type: 'float64', data: t.data as Float64Array, dims: t.dims };
-  if (t.type === 'int64') return { type: 'int64', data: t.data as BigInt64Array, dims: t.dims };
-  throw new Error(`output "${name}": unsupported element type ${t.type}.`);
+/** A helper graph's session on WebGPU, its outputs placed in `location`. */
+async function helperSession(bytes: Uint8Array, location: 'gpu-buffer' | 'cpu') {
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], preferredOutputLocation: location, logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] });
+  return { run: (feeds: Record<string, ort.Tensor>) => session.run(feeds), release: () => session.release() };
 }
 
 /**
@@ -92,10 +89,21 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
     if (await webGpuAvailable()) provider = 'webgpu';
     else if (requested === 'webgpu') warn('onnxruntime-web: no WebGPU adapter here; running on WASM instead.');
   }
+  const device = new DeviceTensors(ort.Tensor, helperSession);
   return {
     get activeProvider() {
       return provider;
     },
+    get deviceResident() {
+      return provider === 'webgpu';
+    },
+    get liveDeviceTensors() {
+      return device.liveCount;
+    },
+    selectDeviceRows(t: DeviceCoreTensor, rows: readonly number[]): Promise<DeviceCoreTensor> {
+      return device.selectRows(t, rows);
+    },
+    release: () => device.release(),
     async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
       // On WebGPU the carried features stay in GPU buffers for the next stage; only the logits,
       // which decide the exits, are read back.
@@ -107,34 +115,21 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
         logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'],
         ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
       });
-      return stageSession(session);
+      return stageSession(session, device);
     },
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
       // WebGPU keeps carried features on the GPU stage by stage; the fused graph's data-dependent
       // shapes (NonZero, If) would read them back. WASM gains one call per batch instead of K.
       if (provider !== 'wasm') return null;
-      return stageSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] }));
+      return stageSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] }), device);
     },
   };
 }
 
 /** A {@link StageSession} over an onnxruntime-web session; device tensors go in as they are. */
-function stageSession(session: ort.InferenceSession): StageSession {
+function stageSession(session: ort.InferenceSession, device: DeviceTensors<ort.Tensor>): StageSession {
   return {
-    async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) {
-        if (isDeviceTensor(t)) {
-          const gpu = onDevice.get(t);
-          if (!gpu) throw new Error(`input "${name}": a device tensor from another backend.`);
-          ortFeeds[name] = gpu;
-        } else ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      }
-      const out = await session.run(ortFeeds);
-      const result: Record<string, CoreTensor> = {};
-      for (const [name, t] of Object.entries(out)) result[name] = toCore(name, t);
-      return result;
-    },
+    run: async (feeds) => device.fromOutputs(await session.run(device.toFeeds(feeds))),
     release: () => session.release(),
   };
 }

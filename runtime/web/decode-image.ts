@@ -63,7 +63,7 @@ export async function decodeWebImage(image: WebImage, manifest: Manifest, what: 
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`${what}: cannot decode the image: ${(e as Error).message}.`);
+    throw new InputError(`${what}: cannot decode the image: ${(e as Error).message}.`, { cause: e });
   }
   const out = canvas(W, H);
   const ctx = out.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;

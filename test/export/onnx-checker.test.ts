@@ -1,9 +1,10 @@
 /**
- * Every exported graph passes ONNX's own checker with full shape inference (Debian's python3-onnx
+ * Every exported graph, and the runtime's fused early-exit graph (both forms, every criterion, on
+ * the bundled model), passes ONNX's own checker with full shape inference (Debian's python3-onnx
  * 1.12), when installed; `.ci/run` installs it.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,10 @@ import { buildFullGraph, buildStageGraphs } from '../../export/stage-graphs.js';
 import { MultiExitModel } from '../../training/models/index.js';
 import { useBackend } from '../helpers/backends.js';
 import { TINY_MSDNET } from '../helpers/tiny-model.js';
+import { readManifest } from '../../manifest/index.js';
+import { EXIT_CRITERIA } from '../../runtime/core/index.js';
+import { fuseStageGraphs } from '../../runtime/core/fuse-stages.js';
+import { BUNDLED_MODEL_DIR } from '../runtime/bundled-model.js';
 
 function onnxUnavailable(): string | undefined {
   try {
@@ -63,4 +68,21 @@ describe.skipIf(UNAVAILABLE !== undefined)('onnx.checker', () => {
       expect(out.trim()).toBe(`ok ${files.length}`);
     });
   }
+});
+
+describe.skipIf(UNAVAILABLE !== undefined)('onnx.checker on the fused early-exit graph', () => {
+  it('accepts the batch and single forms for every criterion (bundled model, full_check)', async () => {
+    const manifest = await readManifest(BUNDLED_MODEL_DIR);
+    const stages = await Promise.all(manifest.stages.map((s) => readFile(join(BUNDLED_MODEL_DIR, s.file))));
+    const files: string[] = [];
+    for (const criterion of EXIT_CRITERIA) {
+      for (const form of ['batch', 'single'] as const) {
+        const path = join(dir, `fused_${criterion}_${form}.onnx`);
+        await writeFile(path, form === 'single' ? fuseStageGraphs(manifest, stages, criterion, 'single').bytes : fuseStageGraphs(manifest, stages, criterion).bytes);
+        files.push(path);
+      }
+    }
+    const out = execFileSync('/usr/bin/python3', ['-c', CHECK, ...files], { encoding: 'utf8' });
+    expect(out.trim()).toBe(`ok ${files.length}`);
+  }, 120_000);
 });

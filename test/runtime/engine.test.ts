@@ -13,6 +13,7 @@ import { AdaptiveModel, EarlyExitEngine, createNodeBackend, type ClassifyResult,
 import { rowConfidences, softmaxRows, argmaxRows } from '../../training/eval/index.js';
 import { FASHION_MNIST_DIR } from '../../datasets/index.js';
 import { HAVE_DATA, buildFixtureModel, testImages } from './fixture.js';
+import { edgeBudgets } from './edge-budgets.js';
 
 if (!HAVE_DATA) console.warn(`[runtime engine.test] skipped: ${FASHION_MNIST_DIR} is missing (apt-get install dataset-fashion-mnist)`);
 
@@ -255,17 +256,7 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
       for (const criterion of ['max-softmax', 'entropy', 'margin'] as const) {
         fused.setPolicy({ ...manifest.exitPolicy, criterion }, { ...manifest.calibration, criterion });
         const conf = full.logits.map((z) => rowConfidences(softmaxRows(z, C), C, criterion));
-        // Sample i's threshold at exit 1 + (i mod K-1) is its own confidence there (so c ≥ T holds
-        // with equality); the other thresholds are other samples' confidences.
-        const budgets = Array.from({ length: N }, (_, i) => ({
-          thresholds: Array.from({ length: K }, (_, k) => (k === i % (K - 1) ? conf[k]![i]! : conf[k]![(i * 7 + 3) % N]!)),
-          ...(i % 5 === 0 ? { maxExit: 2 } : {}),
-        }));
-        const want = budgets.map((b, i) => {
-          const last = b.maxExit ?? K;
-          for (let k = 1; k < last; k++) if (conf[k - 1]![i]! >= b.thresholds[k - 1]!) return k;
-          return last;
-        });
+        const { budgets, want } = edgeBudgets(conf, N, 2);
         fused.resetStats();
         const got = await fused.classify(images.data, N, { budget: budgets });
         expect(fused.stats.fusedCalls, criterion).toBe(1);

@@ -15,7 +15,7 @@
  * the same architecture (../shared/peers/torch_msdnet.py --bench-infer) runs in the same
  * benchmark with the same threads. Prints a table, writes JSON and a markdown table.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ import cliProgress from 'cli-progress';
 import * as ort from 'onnxruntime-node';
 import { readManifest, trainingProvenance } from '../manifest/index.js';
 import { AdaptiveModel, nodeSessionOptions, type Budget } from '../runtime/node/index.js';
+import { composeFullGraph } from '../runtime/core/compose-full.js';
 import { createOrtSession } from '../runtime/node/native-session.js';
 import { readTestTensor, type TestTensor } from './test-set.js';
 import { PEER_UNAVAILABLE, peerFlags, runPeer, type PeerConfig } from './torch-peer.js';
@@ -82,6 +83,15 @@ const K = manifest.stages.length;
 const N = manifest.classNames.length;
 const fullMflops = manifest.stages[K - 1]!.cumulativeMflops;
 const fullFile = flags.full ?? join(modelDir, manifest.fullModel?.file ?? 'full.onnx');
+// Without a full.onnx (the bundled model ships stages only), the baseline is the stages composed
+// into one plain graph with every exit as an output: what an exporter's full.onnx is.
+if (flags.full && !existsSync(fullFile)) throw new Error(`--full ${flags.full}: no such file`);
+const composed = existsSync(fullFile) ? undefined : composeFullGraph(manifest, manifest.stages.map((s) => readFileSync(join(modelDir, s.file))));
+const fullBytes: Uint8Array = composed?.bytes ?? readFileSync(fullFile);
+/** The full graph's output holding the last exit's logits. */
+const fullLastLogits = composed?.logits.at(-1) ?? manifest.fullModel?.outputs.at(-1) ?? `logits_${K}`;
+const fullSource = existsSync(fullFile) ? fullFile : 'the stages composed into one graph (no full.onnx in the model directory)';
+console.error(`bench:runtime: full graph: ${fullSource}`);
 
 interface Row {
   mode: string;
@@ -139,7 +149,7 @@ const stageTimes: Array<{ batch: number; msPerRow: number[] }> = [];
 for (const batch of [1, 64] as const) {
   const threads = threadsFor[batch];
   // The same native session runner and options as the fused graph, so only the early exit differs.
-  const full = await createOrtSession(readFileSync(fullFile), nodeSessionOptions('cpu', threads, true));
+  const full = await createOrtSession(fullBytes, nodeSessionOptions('cpu', threads, true));
   const models = await Promise.all(executions.map((e) => AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: e === 'fused' })));
   for (const [i, m] of models.entries()) if (m.execution !== executions[i]) throw new Error(`bench:runtime: the model runs ${m.execution}, not ${executions[i]} (${executions[i] === 'fused' ? 'fusion failed' : ''}).`);
   interface Mode {
@@ -160,7 +170,7 @@ for (const batch of [1, 64] as const) {
       exits: [],
       async run(o, size) {
         const res = await full.run({ [manifest.input.name]: new ort.Tensor('float32', images.subarray(o * per, (o + size) * per), [size, C, H, W]) });
-        const z = res[manifest.fullModel?.outputs.at(-1) ?? `logits_${K}`]!.data as Float32Array;
+        const z = res[fullLastLogits]!.data as Float32Array;
         this.mflops.push(...new Array<number>(size).fill(fullMflops));
         this.exits.push(...new Array<number>(size).fill(K));
         return Array.from({ length: size }, (_, i) => {

@@ -14,6 +14,7 @@ import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { modelSummary, type ModelRegistry, type ServedModel } from './model-registry.js';
 import { openApiDocument } from './openapi.js';
+import { PhaseTimings } from './phase-timings.js';
 import { OPTION_NAMES, parseRequestOptions } from './request-options.js';
 
 /** Image media types a classify body may have. */
@@ -28,6 +29,8 @@ export interface AppOptions {
   timeoutMs?: number;
   /** @defaultValue a pino logger at level 'info' on stdout */
   logger?: Logger;
+  /** Time each phase of classify requests and show the sums on /metrics (see ./phase-timings.ts). @defaultValue false */
+  phaseTimings?: boolean;
   /** Extra routers mounted before the 404 handler (the browser demo). */
   mount?: (app: express.Express) => void;
 }
@@ -60,13 +63,20 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
   const timeoutMs = options.timeoutMs ?? 30_000;
   const logger = options.logger ?? pino();
   const metrics = new ServerMetrics();
+  const phases = options.phaseTimings ? new PhaseTimings(metrics.registry) : undefined;
   let draining = false;
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(
-    pinoHttp({
+  if (phases) {
+    app.use((_req, res, next) => {
+      res.locals.phaseStart = performance.now();
+      res.once('finish', () => (res.locals.logStart = performance.now()));
+      next();
+    });
+  }
+  const requestLog = pinoHttp({
       logger,
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
@@ -75,7 +85,17 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    }),
+    });
+  app.use(
+    phases
+      ? (req, res, next) => {
+          const t = performance.now();
+          requestLog(req, res);
+          res.locals.logMs = performance.now() - t;
+          res.once('finish', () => phases.add('log', res.locals.logMs + performance.now() - res.locals.logStart));
+          next();
+        }
+      : requestLog,
   );
   app.use((req, res, next) => {
     const end = metrics.latency.startTimer();
@@ -131,6 +151,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
 
   async function classify(m: ServedModel, req: Request, res: Response): Promise<void> {
     const start = performance.now();
+    if (phases) phases.add('body', start - res.locals.phaseStart);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const query = req.query as Record<string, unknown>;
     let input: Parameters<typeof m.model.preprocess>[0];
@@ -155,17 +176,25 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
       input = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const options = parseRequestOptions(fields, m.model.manifest);
+    const tDecode = performance.now();
     const { data, n } = await m.model.preprocess(input);
+    if (phases) phases.add('decode', performance.now() - tDecode);
     if (n === 0) throw new HttpError(400, 'invalid_input', 'no sample to classify.');
 
     if ((req.headers.accept ?? '').includes('text/event-stream')) {
       await streamExits(m, data, n, options, res, req, start);
       return;
     }
-    const results = await withTimeout(m.batcher.classify(data, n, options.budget, options.topK), timeoutMs);
+    const timing = phases ? { queueMs: 0, modelMs: 0 } : undefined;
+    const results = await withTimeout(m.batcher.classify(data, n, options.budget, options.topK, timing), timeoutMs);
     metrics.recordSamples(m.id, results, m.fullMflops);
     const latencyMs = performance.now() - start;
     res.json({ model: m.id, results: results.map((r) => resultBody(r, m.fullMflops, latencyMs)) });
+    if (phases) {
+      phases.add('queue', timing!.queueMs);
+      phases.add('model', timing!.modelMs);
+      phases.add('serialise', performance.now() - start - latencyMs);
+    }
   }
 
   /** One `exit` event per stage as it completes, then `result` (or `error`). */

@@ -20,8 +20,18 @@ export interface BatcherOptions {
   onBatch?: (size: number, ms: number) => void;
 }
 
+/** Where a request's time in the batcher went (filled in when its batch has run). */
+export interface BatchTiming {
+  /** From queueing to its batch's start. */
+  queueMs: number;
+  /** Its batch's engine call. */
+  modelMs: number;
+}
+
 interface Pending {
   data: Float32Array;
+  queuedAt: number;
+  timing: BatchTiming | undefined;
   n: number;
   budget: Budget | undefined;
   topK: number;
@@ -57,13 +67,13 @@ export class DynamicBatcher {
    * Queues `n` preprocessed samples with one budget.
    * @throws HttpError 503 (with Retry-After) when the queue is full.
    */
-  classify(data: Float32Array, n: number, budget: Budget | undefined, topK: number): Promise<ClassifyResult[]> {
+  classify(data: Float32Array, n: number, budget: Budget | undefined, topK: number, timing?: BatchTiming): Promise<ClassifyResult[]> {
     if (n === 0) return Promise.resolve([]);
     if (this.queued + n > this.maxQueue) {
       return Promise.reject(new HttpError(503, 'queue_full', `the queue of model "${this.model.manifest.model.id}" is full (${this.queued} samples waiting, limit ${this.maxQueue}); retry shortly.`, { 'Retry-After': '1' }));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ data, n, budget, topK, resolve, reject });
+      this.queue.push({ data, n, queuedAt: timing ? performance.now() : 0, timing, budget, topK, resolve, reject });
       this.queued += n;
       this.schedule();
     });
@@ -110,9 +120,14 @@ export class DynamicBatcher {
     try {
       // Budgets were resolved per request before queueing, so a bad one cannot fail its batch-mates.
       const results = await this.model.classify({ data, dims: [size, C, H, W] }, { budget: budgets as Budget[], topK });
-      this.onBatch?.(size, performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.onBatch?.(size, ms);
       offset = 0;
       for (const p of batch) {
+        if (p.timing) {
+          p.timing.queueMs = t0 - p.queuedAt;
+          p.timing.modelMs = ms;
+        }
         p.resolve(results.slice(offset, offset + p.n).map((r) => ({ ...r, topK: r.topK.slice(0, p.topK) })));
         offset += p.n;
       }

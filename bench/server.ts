@@ -9,6 +9,7 @@
  * `GET /healthz` under the same load, the framework's ceiling, and each mode's requests/s is also
  * given as a share of it.
  *
+ * `--kinds png` runs only some of the body kinds (healthz, png, json).
  * `--out BASE` names the results: a trailing `.json` or `.md` is dropped, then `BASE.json` and
  * `BASE.md` are written (never one over the other). `--phases` turns on the server's per-phase
  * timings and adds their means per request; `--cpu-prof DIR` writes the server's V8 CPU profile
@@ -35,8 +36,11 @@ const { values } = parseArgs({
     phases: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    /** Body kinds to run, comma-separated (healthz, png, json): e.g. only png under --cpu-prof. */
+    kinds: { type: 'string', default: 'healthz,png,json' },
   },
 });
+const kinds = new Set(values.kinds!.split(','));
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
 /** `--out` without a .json/.md extension: the JSON and markdown files are BASE.json and BASE.md. */
@@ -114,6 +118,7 @@ try {
       ['JSON tensor, early exit (default policy)', '', 'json'],
       ['JSON tensor, no early exit (threshold=2)', '?threshold=2', 'json'],
     ] as const) {
+      if (!kinds.has(kind)) continue;
       process.stderr.write(`${runs > 1 ? `run ${run}/${runs}: ` : ''}${mode}: ${values.connections} connections for ${values.seconds} s\n`);
       const before = await scrape();
       const result = await autocannon({

@@ -6,4 +6,5 @@
 export * from '../core/index.js';
 export { AdaptiveModel, type AdaptiveModelOptions } from './adaptive-model.js';
 export { createNodeBackend, nodeSessionOptions, NODE_EXECUTION_PROVIDERS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
-export { decodeNodeImage, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
+export { decodeNodeImage, decodeWithSharp, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
+export { decodeSmallPng, isPng } from './small-png.js';

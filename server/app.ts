@@ -4,11 +4,9 @@
  * responses), model summaries, health, metrics and the OpenAPI document. Every error becomes
  * `{ "error": { "code", "message" } }` with its status; nothing a client sends reaches a 500.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { pino, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { ClassifyResult, StageEvent } from '../runtime/node/index.js';
 import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
@@ -16,6 +14,7 @@ import { modelSummary, type ModelRegistry, type ServedModel } from './model-regi
 import { openApiDocument } from './openapi.js';
 import { PhaseTimings } from './phase-timings.js';
 import { OPTION_NAMES, parseRequestOptions } from './request-options.js';
+import { requestLogger } from './request-log.js';
 
 /** Image media types a classify body may have. */
 export const IMAGE_TYPES = Object.freeze(['image/png', 'image/jpeg', 'image/webp'] as const);
@@ -48,6 +47,15 @@ function resultBody(r: ClassifyResult, fullMflops: number, latencyMs: number) {
   return { label: r.label, classIndex: r.classIndex, confidence: r.confidence, topK: r.topK, exit: r.exit, mflops: r.mflops, fullMflops, latencyMs, stageMs: r.stageMs };
 }
 
+/**
+ * A 200 with a JSON body already serialised. Why not `res.json`: for every response it also
+ * hashes the body for an ETag and checks freshness, which a POST's result never uses.
+ */
+function sendJson(res: Response, body: string): void {
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 /** Rejects with a 504 when `p` takes longer than `ms`. */
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -72,31 +80,10 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
   if (phases) {
     app.use((_req, res, next) => {
       res.locals.phaseStart = performance.now();
-      res.once('finish', () => (res.locals.logStart = performance.now()));
       next();
     });
   }
-  const requestLog = pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    });
-  app.use(
-    phases
-      ? (req, res, next) => {
-          const t = performance.now();
-          requestLog(req, res);
-          res.locals.logMs = performance.now() - t;
-          res.once('finish', () => phases.add('log', res.locals.logMs + performance.now() - res.locals.logStart));
-          next();
-        }
-      : requestLog,
-  );
+  app.use(requestLogger(app, logger, phases));
   app.use((req, res, next) => {
     const end = metrics.latency.startTimer();
     res.on('finish', () => {
@@ -189,7 +176,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     const results = await withTimeout(m.batcher.classify(data, n, options.budget, options.topK, timing), timeoutMs);
     metrics.recordSamples(m.id, results, m.fullMflops);
     const latencyMs = performance.now() - start;
-    res.json({ model: m.id, results: results.map((r) => resultBody(r, m.fullMflops, latencyMs)) });
+    sendJson(res, JSON.stringify({ model: m.id, results: results.map((r) => resultBody(r, m.fullMflops, latencyMs)) }));
     if (phases) {
       phases.add('queue', timing!.queueMs);
       phases.add('model', timing!.modelMs);

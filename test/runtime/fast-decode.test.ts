@@ -137,7 +137,7 @@ describe('small-PNG fast path against sharp', () => {
     const good = new Uint8Array(await raw(W, H, 3).png({ compressionLevel: 9 }).toBuffer());
     const truncated = good.subarray(0, good.length - 30);
     const flipped = good.slice();
-    flipped[60] ^= 0xff; // inside the IDAT data: its CRC no longer matches
+    flipped[60] = flipped[60]! ^ 0xff; // inside the IDAT data: its CRC no longer matches
     const noData = pngWithFilters(W, H, 3, [0]).slice(0, 33);
     for (const [label, bytes] of [
       ['truncated', truncated],

@@ -38,6 +38,8 @@ const { values } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     /** Body kinds to run, comma-separated (healthz, png, json): e.g. only png under --cpu-prof. */
     kinds: { type: 'string', default: 'healthz,png,json' },
+    /** Extra arguments for `serve`, e.g. --serve-arg=--no-inference-worker. */
+    'serve-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const kinds = new Set(values.kinds!.split(','));
@@ -60,7 +62,7 @@ const per = tensors.data.length / tensors.n;
 const jsonBodies = Array.from({ length: tensors.n }, (_, i) => JSON.stringify({ shape: [1, C, H, W], data: Array.from(tensors.data.subarray(i * per, (i + 1) * per)) }));
 
 const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(values['cpu-prof'])] : [];
-const serveArgs = ['serve', '--model', modelDir, '--port', '0', '--log-level', values['log-level']!, '--threads', values.threads!, ...(values.phases ? ['--phase-timings'] : [])];
+const serveArgs = ['serve', '--model', modelDir, '--port', '0', '--log-level', values['log-level']!, '--threads', values.threads!, ...(values.phases ? ['--phase-timings'] : []), ...values['serve-arg']!];
 const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/adaptive-exit.js'), ...serveArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
 const exited = new Promise<void>((done) => child.once('exit', () => done()));
 const url = await new Promise<string>((resolveUrl, reject) => {
@@ -82,6 +84,9 @@ async function scrape() {
   const phaseCounts = new Map([...text.matchAll(/adaptive_exit_phase_count\{phase="(\w+)"\} ([\d.e+-]+)/g)].map((m) => [m[1]!, Number(m[2])] as const));
   return {
     spent: value(/adaptive_exit_mflops_spent_total\{[^}]*\} ([\d.e+-]+)/),
+    cpuSeconds: value(/adaptive_exit_process_cpu_seconds_total ([\d.e+-]+)/),
+    batchSum: value(/adaptive_exit_batch_size_sum\{[^}]*\} ([\d.e+-]+)/),
+    batchCount: value(/adaptive_exit_batch_size_count\{[^}]*\} ([\d.e+-]+)/),
     full: value(/adaptive_exit_mflops_full_total\{[^}]*\} ([\d.e+-]+)/),
     cumulativeByExit: new Map(buckets),
     phaseSums,
@@ -102,6 +107,13 @@ interface Row {
   exitDistribution: number[];
   mflopsPerImage: number;
   mflopsSaved: number;
+  /**
+   * The server process's CPU time (all threads, user + system) per request, ms: steadier than
+   * requests/s when other processes share the cores.
+   */
+  cpuMsPerRequest: number;
+  /** Mean samples per engine batch. */
+  meanBatch: number;
   /** Mean ms per request in each server phase (with --phases). */
   phaseMs?: Record<string, number>;
 }
@@ -134,6 +146,8 @@ try {
                   : jsonBodies.map((body) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body })),
             }),
       });
+      // Requests still in flight when the load stops finish before the counters are read.
+      await new Promise((r) => setTimeout(r, 500));
       const after = await scrape();
       const counts = Array.from({ length: K }, (_, k) => (after.cumulativeByExit.get(k + 1) ?? 0) - (before.cumulativeByExit.get(k + 1) ?? 0) - ((after.cumulativeByExit.get(k) ?? 0) - (before.cumulativeByExit.get(k) ?? 0)));
       const total = counts.reduce((a, b) => a + b, 0);
@@ -157,6 +171,8 @@ try {
         exitDistribution: counts.map((c) => c / Math.max(1, total)),
         mflopsPerImage: spent / Math.max(1, total),
         mflopsSaved: full > 0 ? 1 - spent / full : 0,
+        cpuMsPerRequest: (1000 * (after.cpuSeconds - before.cpuSeconds)) / Math.max(1, result.requests.total),
+        meanBatch: (after.batchSum - before.batchSum) / Math.max(1, after.batchCount - before.batchCount),
         ...(Object.keys(phaseMs).length > 0 ? { phaseMs } : {}),
       });
     }
@@ -182,6 +198,7 @@ console.table(
     'req/s': r.requestsPerSecond.toFixed(0),
     'of healthz': isHealthz(r) ? '' : pct(r.shareOfHealthz),
     'EE vs none': ratio(r),
+    'CPU ms/req': r.cpuMsPerRequest.toFixed(3),
     'p50 ms': r.p50Ms,
     'p99 ms': r.p99Ms,
     errors: r.errors,
@@ -189,23 +206,24 @@ console.table(
     exits: isHealthz(r) ? '' : r.exitDistribution.map(pct).join(' / '),
     'MFLOPs/img': isHealthz(r) ? '' : r.mflopsPerImage.toFixed(2),
     saved: isHealthz(r) ? '' : pct(r.mflopsSaved),
+    batch: isHealthz(r) ? '' : r.meanBatch.toFixed(1),
   })),
 );
 if (values.phases) for (const r of rows) if (r.phaseMs) console.log(`${r.run}. ${r.mode}: ms per request: ${phaseText(r)}`);
 mkdirSync(resolve(outBase, '..'), { recursive: true });
-const meta = { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg(), model: modelDir, seconds: Number(values.seconds), connections: Number(values.connections), runs, logLevel: values['log-level'], threads: Number(values.threads) };
+const meta = { serveArgs: serveArgs.slice(1), date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg(), model: modelDir, seconds: Number(values.seconds), connections: Number(values.connections), runs, logLevel: values['log-level'], threads: Number(values.threads) };
 writeFileSync(`${outBase}.json`, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
 writeFileSync(
   `${outBase}.md`,
   [
     `${values.connections} connections for ${values.seconds} s per mode on loopback, ${runs} run${runs > 1 ? 's' : ''}, sample PNGs of \`${modelDir.split('/').pop()}\`, server log level ${values['log-level']}, ${cpus()[0]?.model ?? 'CPU'} × ${cpus().length} (load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}).`,
     '',
-    '| run | mode | req/s | share of /healthz | early exit vs none | p50 ms | p99 ms | errors | non-2xx | exit distribution | MFLOPs/image | MFLOPs saved |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | mode | req/s | share of /healthz | early exit vs none | server CPU ms/request | p50 ms | p99 ms | errors | non-2xx | exit distribution | MFLOPs/image | MFLOPs saved | mean batch |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       isHealthz(r)
-        ? `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | 100% | | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | | | |`
-        : `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | ${pct(r.shareOfHealthz)} | ${ratio(r)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.exitDistribution.map(pct).join(' / ')} | ${r.mflopsPerImage.toFixed(2)} | ${pct(r.mflopsSaved)} |`,
+        ? `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | 100% | | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | | | | |`
+        : `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | ${pct(r.shareOfHealthz)} | ${ratio(r)} | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.exitDistribution.map(pct).join(' / ')} | ${r.mflopsPerImage.toFixed(2)} | ${pct(r.mflopsSaved)} | ${r.meanBatch.toFixed(1)} |`,
     ),
     ...(values.phases ? ['', 'Mean ms per request in each server phase (`--phases`):', '', ...rows.filter((r) => r.phaseMs).map((r) => `- run ${r.run}, ${r.mode}: ${phaseText(r)}`)] : []),
   ].join('\n') + '\n',

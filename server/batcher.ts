@@ -6,8 +6,9 @@
  * budgets share a batch and still exit on their own. One batch runs at a time per model; the
  * queue is bounded (`maxQueue` samples) so overload is refused early rather than piling up.
  */
-import type { AdaptiveModel, Budget, ClassifyResult } from '../runtime/node/index.js';
+import type { Budget, ClassifyResult } from '../runtime/node/index.js';
 import { HttpError } from './errors.js';
+import type { BatchRunner } from './worker-model.js';
 
 export interface BatcherOptions {
   /** Most samples per engine call. @defaultValue 64 */
@@ -40,7 +41,7 @@ interface Pending {
 }
 
 export class DynamicBatcher {
-  private readonly model: AdaptiveModel;
+  private readonly model: BatchRunner;
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
   private readonly maxQueue: number;
@@ -50,7 +51,8 @@ export class DynamicBatcher {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(model: AdaptiveModel, options: BatcherOptions = {}) {
+  /** `model`: the model itself, or its copy in an inference worker (see ./worker-model.ts). */
+  constructor(model: BatchRunner, options: BatcherOptions = {}) {
     this.model = model;
     this.maxBatch = options.maxBatch ?? 64;
     this.maxWaitMs = options.maxWaitMs ?? 2;

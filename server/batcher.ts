@@ -3,7 +3,8 @@
  * {@link DynamicBatcher}: gathers concurrent requests for one model into one early-exit batch.
  * A batch runs when it holds `maxBatch` samples or its first request has waited `maxWaitMs`;
  * each sample keeps its own budget (the engine takes one per sample), so requests with different
- * budgets share a batch and still exit on their own. One batch runs at a time per model; the
+ * budgets share a batch and still exit on their own. One batch runs at a time per model (with an
+ * inference worker, a second may wait there: see `maxInFlight`); the
  * queue is bounded (`maxQueue` samples) so overload is refused early rather than piling up.
  */
 import type { Budget, ClassifyResult } from '../runtime/node/index.js';
@@ -13,10 +14,24 @@ import type { BatchRunner } from './worker-model.js';
 export interface BatcherOptions {
   /** Most samples per engine call. @defaultValue 64 */
   maxBatch?: number;
-  /** Longest a request waits for others to join its batch, ms. @defaultValue 2 */
+  /**
+   * Longest a request waits for others to join its batch, ms. Under load a batch fills up
+   * (`maxBatch`) and leaves before this; the wait only bounds what a request pays at light load.
+   * 5 ms is about a fifth of a full batch's service time on the bundled model (64 × ~0.4 ms at
+   * the default policy), and measured here it gave fuller batches than 0–2 ms, whose smaller
+   * batches cost early exit most (its later stages then run on a handful of rows).
+   * @defaultValue 5
+   */
   maxWaitMs?: number;
   /** Most samples waiting; more gets a 503. @defaultValue 1024 */
   maxQueue?: number;
+  /**
+   * Batches handed to the model at once. Only an inference worker can take more than 1: then the
+   * next batch already waits there when one finishes, and the worker does not idle while results
+   * travel back; but batches get smaller (measured: no clear gain, docs/server-profile.md).
+   * @defaultValue 1
+   */
+  maxInFlight?: number;
   /** Called with each batch's size and time (metrics). */
   onBatch?: (size: number, ms: number) => void;
 }
@@ -49,14 +64,16 @@ export class DynamicBatcher {
   private queue: Pending[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
 
   /** `model`: the model itself, or its copy in an inference worker (see ./worker-model.ts). */
   constructor(model: BatchRunner, options: BatcherOptions = {}) {
     this.model = model;
     this.maxBatch = options.maxBatch ?? 64;
-    this.maxWaitMs = options.maxWaitMs ?? 2;
+    this.maxWaitMs = options.maxWaitMs ?? 5;
     this.maxQueue = options.maxQueue ?? 1024;
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.onBatch = options.onBatch;
   }
 
@@ -82,7 +99,7 @@ export class DynamicBatcher {
   }
 
   private schedule(): void {
-    if (this.running) return;
+    if (this.inFlight >= this.maxInFlight) return;
     const waiting = this.queue.reduce((a, p) => a + p.n, 0);
     if (waiting >= this.maxBatch) {
       clearTimeout(this.timer);
@@ -98,8 +115,8 @@ export class DynamicBatcher {
 
   /** Takes requests up to maxBatch samples (a larger request runs alone) and classifies them together. */
   private async runBatch(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.inFlight++;
     const batch: Pending[] = [];
     let size = 0;
     while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.n <= this.maxBatch)) {
@@ -107,6 +124,8 @@ export class DynamicBatcher {
       batch.push(p);
       size += p.n;
     }
+    // What is left may form the next batch while this one runs (maxInFlight > 1).
+    this.schedule();
     const per = batch[0]!.data.length / batch[0]!.n;
     const data = new Float32Array(size * per);
     const budgets: Array<Budget | undefined> = [];
@@ -137,7 +156,7 @@ export class DynamicBatcher {
       for (const p of batch) p.reject(e);
     } finally {
       this.queued -= size;
-      this.running = false;
+      this.inFlight--;
       this.schedule();
     }
   }

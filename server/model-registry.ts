@@ -67,7 +67,7 @@ export class ModelRegistry {
           await model.close();
           throw e;
         }
-        const batcher = new DynamicBatcher(worker ?? model, { ...options, onBatch: (size, ms) => options.onBatch?.(id, size, ms) });
+        const batcher = new DynamicBatcher(worker ?? model, { ...options, maxInFlight: worker ? (options.maxInFlight ?? 1) : 1, onBatch: (size, ms) => options.onBatch?.(id, size, ms) });
         served.push({ id, model, batcher, worker, fullMflops: model.manifest.stages.at(-1)!.cumulativeMflops });
       }
     } catch (e) {

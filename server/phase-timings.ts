@@ -1,14 +1,18 @@
 /**
  * @module server/phase-timings
  * Optional per-phase timings of classify requests (`serve --phase-timings`), to see where a
- * request's time goes: body read, decode, preprocess, queue wait, model, serialise, log. Off by
+ * request's time goes: body read, decode and preprocess, queue wait, model, serialise, log. Off by
  * default; when on, each phase costs two float additions, and /metrics shows the running sums and
  * counts (gauges read when scraped), so a load generator can take means over any interval.
  */
 import { Gauge, type Registry } from 'prom-client';
 
-/** The phases of a classify request, in order. */
-export const PHASES = Object.freeze(['body', 'decode', 'preprocess', 'queue', 'model', 'serialise', 'log'] as const);
+/**
+ * The phases of a classify request, in order. `decode` includes preprocessing (the model's
+ * `preprocess` does both, image by image); `model` is the request's batch's engine call (with an
+ * inference worker: the round trip to it).
+ */
+export const PHASES = Object.freeze(['body', 'decode', 'queue', 'model', 'serialise', 'log'] as const);
 export type Phase = (typeof PHASES)[number];
 
 export class PhaseTimings {

@@ -27,7 +27,7 @@ export function serveCommand(): Command {
     .option('--max-images <n>', 'most images in one multipart request', intFlag('--max-images', 1, 4096), 64)
     .option('--timeout-ms <ms>', 'longest a classify request may take (more: 504)', intFlag('--timeout-ms', 1, 3_600_000), 30_000)
     .option('--no-inference-worker', 'run batches on the event loop instead of in a worker thread per model (one copy of the sessions instead of two; request handling waits while a batch runs)')
-    .option('--phase-timings', 'time each phase of classify requests (body, decode, preprocess, queue, model, serialise, log) and show the sums on /metrics')
+    .option('--phase-timings', 'time each phase of classify requests (body, decode + preprocess, queue, model, serialise, log) and show the sums on /metrics')
     .option('--log-level <level>', `log level: ${LEVELS.join(', ')}`, choiceFlag('--log-level', LEVELS), 'info')
     .action(async (opts: { model?: string[]; host: string; port: number; threads: number; spin: boolean; executionProvider: (typeof NODE_EXECUTION_PROVIDERS)[number]; maxBatch: number; maxWaitMs: number; maxInFlight: number; maxQueue: number; maxBodyBytes: number; maxImages: number; timeoutMs: number; logLevel: string; phaseTimings?: boolean; inferenceWorker: boolean }) => {
       const { spin, ...rest } = opts;

@@ -114,6 +114,8 @@ interface Row {
   cpuMsPerRequest: number;
   /** Mean samples per engine batch. */
   meanBatch: number;
+  /** The machine's 1-minute load average as the mode ended: how much else was running. */
+  loadAverage: number;
   /** Mean ms per request in each server phase (with --phases). */
   phaseMs?: Record<string, number>;
 }
@@ -147,7 +149,7 @@ try {
             }),
       });
       // Requests still in flight when the load stops finish before the counters are read.
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 1000));
       const after = await scrape();
       const counts = Array.from({ length: K }, (_, k) => (after.cumulativeByExit.get(k + 1) ?? 0) - (before.cumulativeByExit.get(k + 1) ?? 0) - ((after.cumulativeByExit.get(k) ?? 0) - (before.cumulativeByExit.get(k) ?? 0)));
       const total = counts.reduce((a, b) => a + b, 0);
@@ -172,6 +174,7 @@ try {
         mflopsPerImage: spent / Math.max(1, total),
         mflopsSaved: full > 0 ? 1 - spent / full : 0,
         cpuMsPerRequest: (1000 * (after.cpuSeconds - before.cpuSeconds)) / Math.max(1, result.requests.total),
+        loadAverage: loadavg()[0]!,
         meanBatch: (after.batchSum - before.batchSum) / Math.max(1, after.batchCount - before.batchCount),
         ...(Object.keys(phaseMs).length > 0 ? { phaseMs } : {}),
       });
@@ -207,6 +210,7 @@ console.table(
     'MFLOPs/img': isHealthz(r) ? '' : r.mflopsPerImage.toFixed(2),
     saved: isHealthz(r) ? '' : pct(r.mflopsSaved),
     batch: isHealthz(r) ? '' : r.meanBatch.toFixed(1),
+    load: r.loadAverage.toFixed(1),
   })),
 );
 if (values.phases) for (const r of rows) if (r.phaseMs) console.log(`${r.run}. ${r.mode}: ms per request: ${phaseText(r)}`);
@@ -218,12 +222,12 @@ writeFileSync(
   [
     `${values.connections} connections for ${values.seconds} s per mode on loopback, ${runs} run${runs > 1 ? 's' : ''}, sample PNGs of \`${modelDir.split('/').pop()}\`, server log level ${values['log-level']}, ${cpus()[0]?.model ?? 'CPU'} × ${cpus().length} (load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}).`,
     '',
-    '| run | mode | req/s | share of /healthz | early exit vs none | server CPU ms/request | p50 ms | p99 ms | errors | non-2xx | exit distribution | MFLOPs/image | MFLOPs saved | mean batch |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | mode | req/s | share of /healthz | early exit vs none | server CPU ms/request | p50 ms | p99 ms | errors | non-2xx | exit distribution | MFLOPs/image | MFLOPs saved | mean batch | load average |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       isHealthz(r)
-        ? `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | 100% | | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | | | | |`
-        : `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | ${pct(r.shareOfHealthz)} | ${ratio(r)} | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.exitDistribution.map(pct).join(' / ')} | ${r.mflopsPerImage.toFixed(2)} | ${pct(r.mflopsSaved)} | ${r.meanBatch.toFixed(1)} |`,
+        ? `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | 100% | | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | | | | | ${r.loadAverage.toFixed(1)} |`
+        : `| ${r.run} | ${r.mode} | ${r.requestsPerSecond.toFixed(0)} | ${pct(r.shareOfHealthz)} | ${ratio(r)} | ${r.cpuMsPerRequest.toFixed(3)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors} | ${r.non2xx} | ${r.exitDistribution.map(pct).join(' / ')} | ${r.mflopsPerImage.toFixed(2)} | ${pct(r.mflopsSaved)} | ${r.meanBatch.toFixed(1)} | ${r.loadAverage.toFixed(1)} |`,
     ),
     ...(values.phases ? ['', 'Mean ms per request in each server phase (`--phases`):', '', ...rows.filter((r) => r.phaseMs).map((r) => `- run ${r.run}, ${r.mode}: ${phaseText(r)}`)] : []),
   ].join('\n') + '\n',

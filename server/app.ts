@@ -5,17 +5,17 @@
  * Protocol under `/v2` (see v2/routes). Every `/v1` error becomes
  * `{ "error": { "code", "message" } }` with its status; nothing a client sends reaches a 500.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { pino, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { ClassifyResult, StageEvent } from '../runtime/node/index.js';
 import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { modelSummary, type ModelRegistry, type ServedModel } from './model-registry.js';
 import { openApiDocument } from './openapi.js';
+import { PhaseTimings } from './phase-timings.js';
 import { OPTION_NAMES, parseRequestOptions } from './request-options.js';
+import { requestLogger } from './request-log.js';
 import { withTimeout } from './timeout.js';
 import { mountOpenInference } from './v2/routes.js';
 
@@ -31,6 +31,8 @@ export interface AppOptions {
   timeoutMs?: number;
   /** @defaultValue a pino logger at level 'info' on stdout */
   logger?: Logger;
+  /** Time each phase of classify requests and show the sums on /metrics (see ./phase-timings.ts). @defaultValue false */
+  phaseTimings?: boolean;
   /** Extra routers mounted before the 404 handler (the browser demo). */
   mount?: (app: express.Express) => void;
 }
@@ -50,29 +52,34 @@ function resultBody(r: ClassifyResult, fullMflops: number, latencyMs: number) {
   return { label: r.label, classIndex: r.classIndex, confidence: r.confidence, topK: r.topK, exit: r.exit, mflops: r.mflops, fullMflops, latencyMs, stageMs: r.stageMs };
 }
 
+/**
+ * A 200 with a JSON body already serialised. Why not `res.json`: for every response it also
+ * hashes the body for an ETag and checks freshness, which a POST's result never uses.
+ */
+function sendJson(res: Response, body: string): void {
+  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 export function createApp(registry: ModelRegistry, options: AppOptions = {}): ServerApp {
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const maxImages = options.maxImages ?? 64;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const logger = options.logger ?? pino();
   const metrics = new ServerMetrics();
+  const phases = options.phaseTimings ? new PhaseTimings(metrics.registry) : undefined;
   let draining = false;
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    }),
-  );
+  if (phases) {
+    app.use((_req, res, next) => {
+      res.locals.phaseStart = performance.now();
+      next();
+    });
+  }
+  app.use(requestLogger(app, logger, phases));
   app.use((req, res, next) => {
     const end = metrics.latency.startTimer();
     res.on('finish', () => {
@@ -129,6 +136,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
 
   async function classify(m: ServedModel, req: Request, res: Response): Promise<void> {
     const start = performance.now();
+    if (phases) phases.add('body', start - res.locals.phaseStart);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const query = req.query as Record<string, unknown>;
     let input: Parameters<typeof m.model.preprocess>[0];
@@ -153,17 +161,25 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
       input = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     }
     const options = parseRequestOptions(fields, m.model.manifest);
+    const tDecode = performance.now();
     const { data, n } = await m.model.preprocess(input);
+    if (phases) phases.add('decode', performance.now() - tDecode);
     if (n === 0) throw new HttpError(400, 'invalid_input', 'no sample to classify.');
 
     if ((req.headers.accept ?? '').includes('text/event-stream')) {
       await streamExits(m, data, n, options, res, req, start);
       return;
     }
-    const results = await withTimeout(m.batcher.classify(data, n, options.budget, options.topK), timeoutMs);
+    const timing = phases ? { queueMs: 0, modelMs: 0 } : undefined;
+    const results = await withTimeout(m.batcher.classify(data, n, options.budget, options.topK, timing), timeoutMs);
     metrics.recordSamples(m.id, results, m.fullMflops);
     const latencyMs = performance.now() - start;
-    res.json({ model: m.id, results: results.map((r) => resultBody(r, m.fullMflops, latencyMs)) });
+    sendJson(res, JSON.stringify({ model: m.id, results: results.map((r) => resultBody(r, m.fullMflops, latencyMs)) }));
+    if (phases) {
+      phases.add('queue', timing!.queueMs);
+      phases.add('model', timing!.modelMs);
+      phases.add('serialise', performance.now() - start - latencyMs);
+    }
   }
 
   /** One `exit` event per stage as it completes, then `result` (or `error`). */

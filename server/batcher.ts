@@ -3,25 +3,51 @@
  * {@link DynamicBatcher}: gathers concurrent requests for one model into one early-exit batch.
  * A batch runs when it holds `maxBatch` samples or its first request has waited `maxWaitMs`;
  * each sample keeps its own budget (the engine takes one per sample), so requests with different
- * budgets share a batch and still exit on their own. One batch runs at a time per model; the
+ * budgets share a batch and still exit on their own. One batch runs at a time per model (with an
+ * inference worker, a second may wait there: see `maxInFlight`); the
  * queue is bounded (`maxQueue` samples) so overload is refused early rather than piling up.
  */
-import type { AdaptiveModel, Budget, ClassifyResult } from '../runtime/node/index.js';
+import type { Budget, ClassifyResult } from '../runtime/node/index.js';
 import { HttpError } from './errors.js';
+import type { BatchRunner } from './worker-model.js';
 
 export interface BatcherOptions {
   /** Most samples per engine call. @defaultValue 64 */
   maxBatch?: number;
-  /** Longest a request waits for others to join its batch, ms. @defaultValue 2 */
+  /**
+   * Longest a request waits for others to join its batch, ms. Under load a batch fills up
+   * (`maxBatch`) and leaves before this; the wait only bounds what a request pays at light load.
+   * 5 ms is about a fifth of a full batch's service time on the bundled model (64 × ~0.4 ms at
+   * the default policy), and measured here it gave fuller batches than 0–2 ms, whose smaller
+   * batches cost early exit most (its later stages then run on a handful of rows).
+   * @defaultValue 5
+   */
   maxWaitMs?: number;
   /** Most samples waiting; more gets a 503. @defaultValue 1024 */
   maxQueue?: number;
+  /**
+   * Batches handed to the model at once. Only an inference worker can take more than 1: then the
+   * next batch already waits there when one finishes, and the worker does not idle while results
+   * travel back; but batches get smaller (measured: no clear gain, docs/server-profile.md).
+   * @defaultValue 1
+   */
+  maxInFlight?: number;
   /** Called with each batch's size and time (metrics). */
   onBatch?: (size: number, ms: number) => void;
 }
 
+/** Where a request's time in the batcher went (filled in when its batch has run). */
+export interface BatchTiming {
+  /** From queueing to its batch's start. */
+  queueMs: number;
+  /** Its batch's engine call. */
+  modelMs: number;
+}
+
 interface Pending {
   data: Float32Array;
+  queuedAt: number;
+  timing: BatchTiming | undefined;
   n: number;
   /** One budget for the request's samples, or one per sample (the V2 protocol's per-sample inputs). */
   budget: Budget | readonly Budget[] | undefined;
@@ -31,7 +57,7 @@ interface Pending {
 }
 
 export class DynamicBatcher {
-  private readonly model: AdaptiveModel;
+  private readonly model: BatchRunner;
   private readonly maxBatch: number;
   private readonly maxWaitMs: number;
   private readonly maxQueue: number;
@@ -39,13 +65,16 @@ export class DynamicBatcher {
   private queue: Pending[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
 
-  constructor(model: AdaptiveModel, options: BatcherOptions = {}) {
+  /** `model`: the model itself, or its copy in an inference worker (see ./worker-model.ts). */
+  constructor(model: BatchRunner, options: BatcherOptions = {}) {
     this.model = model;
     this.maxBatch = options.maxBatch ?? 64;
-    this.maxWaitMs = options.maxWaitMs ?? 2;
+    this.maxWaitMs = options.maxWaitMs ?? 5;
     this.maxQueue = options.maxQueue ?? 1024;
+    this.maxInFlight = options.maxInFlight ?? 1;
     this.onBatch = options.onBatch;
   }
 
@@ -58,20 +87,20 @@ export class DynamicBatcher {
    * Queues `n` preprocessed samples with one budget, or an array of `n` budgets (one per sample).
    * @throws HttpError 503 (with Retry-After) when the queue is full.
    */
-  classify(data: Float32Array, n: number, budget: Budget | readonly Budget[] | undefined, topK: number): Promise<ClassifyResult[]> {
+  classify(data: Float32Array, n: number, budget: Budget | readonly Budget[] | undefined, topK: number, timing?: BatchTiming): Promise<ClassifyResult[]> {
     if (n === 0) return Promise.resolve([]);
     if (this.queued + n > this.maxQueue) {
       return Promise.reject(new HttpError(503, 'queue_full', `the queue of model "${this.model.manifest.model.id}" is full (${this.queued} samples waiting, limit ${this.maxQueue}); retry shortly.`, { 'Retry-After': '1' }));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ data, n, budget, topK, resolve, reject });
+      this.queue.push({ data, n, queuedAt: timing ? performance.now() : 0, timing, budget, topK, resolve, reject });
       this.queued += n;
       this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.running) return;
+    if (this.inFlight >= this.maxInFlight) return;
     const waiting = this.queue.reduce((a, p) => a + p.n, 0);
     if (waiting >= this.maxBatch) {
       clearTimeout(this.timer);
@@ -87,8 +116,8 @@ export class DynamicBatcher {
 
   /** Takes requests up to maxBatch samples (a larger request runs alone) and classifies them together. */
   private async runBatch(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
+    if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.inFlight++;
     const batch: Pending[] = [];
     let size = 0;
     while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.n <= this.maxBatch)) {
@@ -96,6 +125,8 @@ export class DynamicBatcher {
       batch.push(p);
       size += p.n;
     }
+    // What is left may form the next batch while this one runs (maxInFlight > 1).
+    this.schedule();
     const per = batch[0]!.data.length / batch[0]!.n;
     const data = new Float32Array(size * per);
     const budgets: Array<Budget | undefined> = [];
@@ -111,9 +142,14 @@ export class DynamicBatcher {
     try {
       // Budgets were resolved per request before queueing, so a bad one cannot fail its batch-mates.
       const results = await this.model.classify({ data, dims: [size, C, H, W] }, { budget: budgets as Budget[], topK });
-      this.onBatch?.(size, performance.now() - t0);
+      const ms = performance.now() - t0;
+      this.onBatch?.(size, ms);
       offset = 0;
       for (const p of batch) {
+        if (p.timing) {
+          p.timing.queueMs = t0 - p.queuedAt;
+          p.timing.modelMs = ms;
+        }
         p.resolve(results.slice(offset, offset + p.n).map((r) => ({ ...r, topK: r.topK.slice(0, p.topK) })));
         offset += p.n;
       }
@@ -121,7 +157,7 @@ export class DynamicBatcher {
       for (const p of batch) p.reject(e);
     } finally {
       this.queued -= size;
-      this.running = false;
+      this.inFlight--;
       this.schedule();
     }
   }

@@ -7,11 +7,14 @@ import { trainingProvenance, type Manifest } from '../manifest/index.js';
 import { AdaptiveModel, type NodeExecutionProvider } from '../runtime/node/index.js';
 import { DynamicBatcher, type BatcherOptions } from './batcher.js';
 import { findModelDir } from './model-dir.js';
+import { WorkerModel } from './worker-model.js';
 
 export interface ServedModel {
   id: string;
   model: AdaptiveModel;
   batcher: DynamicBatcher;
+  /** The copy the batches run on, when they run in a worker thread. */
+  worker: WorkerModel | undefined;
   fullMflops: number;
 }
 
@@ -22,6 +25,12 @@ export interface RegistryOptions extends Omit<BatcherOptions, 'onBatch'> {
   executionProvider?: NodeExecutionProvider;
   /** Whether the fused session's threads spin between operators (see the runtime's `spinning`). @defaultValue true */
   spinning?: boolean;
+  /**
+   * Run each model's batches in a worker thread (a second copy of its sessions), so that request
+   * handling goes on while a batch runs; see ./worker-model.ts. The event-loop copy still serves
+   * streamed (SSE) requests. @defaultValue true
+   */
+  inferenceWorker?: boolean;
   onBatch?: (model: string, size: number, ms: number) => void;
 }
 
@@ -44,17 +53,27 @@ export class ModelRegistry {
     try {
       for (const given of dirs) {
         const dir = await findModelDir(given);
-        const model = await AdaptiveModel.load(dir, { intraOpThreads: options.threads ?? 1, executionProvider: options.executionProvider ?? 'cpu', spinning: options.spinning ?? true });
+        const sessionOptions = { threads: options.threads ?? 1, executionProvider: options.executionProvider ?? 'cpu', spinning: options.spinning ?? true } as const;
+        const model = await AdaptiveModel.load(dir, sessionOptions);
         const id = model.manifest.model.id;
         if (served.some((s) => s.id === id)) {
           await model.close();
           throw new Error(`${dir}: model id "${id}" is already served (from ${served.find((s) => s.id === id)!.model.dir}); ids must be unique.`);
         }
-        const batcher = new DynamicBatcher(model, { ...options, onBatch: (size, ms) => options.onBatch?.(id, size, ms) });
-        served.push({ id, model, batcher, fullMflops: model.manifest.stages.at(-1)!.cumulativeMflops });
+        let worker: WorkerModel | undefined;
+        try {
+          // The provider the event-loop copy ended up on (after any fallback), so both copies agree.
+          const provider = model.executionProvider === 'custom' ? 'cpu' : model.executionProvider;
+          worker = options.inferenceWorker === false ? undefined : await WorkerModel.start(dir, model.manifest, { ...sessionOptions, executionProvider: provider });
+        } catch (e) {
+          await model.close();
+          throw e;
+        }
+        const batcher = new DynamicBatcher(worker ?? model, { ...options, maxInFlight: worker ? (options.maxInFlight ?? 1) : 1, onBatch: (size, ms) => options.onBatch?.(id, size, ms) });
+        served.push({ id, model, batcher, worker, fullMflops: model.manifest.stages.at(-1)!.cumulativeMflops });
       }
     } catch (e) {
-      await Promise.all(served.map((s) => s.model.close()));
+      await Promise.all(served.map((s) => Promise.all([s.model.close(), s.worker?.close()])));
       throw e;
     }
     return new ModelRegistry(served);
@@ -69,7 +88,7 @@ export class ModelRegistry {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all.map((m) => m.model.close()));
+    await Promise.all(this.all.map((m) => Promise.all([m.model.close(), m.worker?.close()])));
   }
 }
 

@@ -48,17 +48,31 @@ export function writePixels(pixels: Pixels, manifest: PreprocessManifest, out: F
   const { pixelScale, mean, std, channelOrder } = imagePreprocessing(manifest, what);
   const plane = H * W;
   const colour = channels >= 3;
-  for (let i = 0; i < plane; i++) {
-    const p = i * channels;
-    const r = data[p]!;
-    const g = colour ? data[p + 1]! : r;
-    const b = colour ? data[p + 2]! : r;
-    if (channelOrder === 'GRAY') {
-      const y = colour ? LUMA[0] * r + LUMA[1] * g + LUMA[2] * b : r;
+  if (channelOrder === 'GRAY') {
+    for (let i = 0; i < plane; i++) {
+      const p = i * channels;
+      const r = data[p]!;
+      const y = colour ? LUMA[0] * r + LUMA[1] * data[p + 1]! + LUMA[2] * data[p + 2]! : r;
       for (let c = 0; c < C; c++) out[offset + c * plane + i] = (y * pixelScale - mean[c]!) / std[c]!;
-      continue;
     }
-    const rgb = channelOrder === 'RGB' ? [r, g, b] : [b, g, r];
-    for (let c = 0; c < C; c++) out[offset + c * plane + i] = (rgb[c]! * pixelScale - mean[c]!) / std[c]!;
+    return;
   }
+  // RGB/BGR: each output value depends on one 8-bit pixel value, so it comes from a table of 256
+  // per channel computed with the same arithmetic (identical floats): C × 256 operations instead
+  // of C × H × W, and no per-pixel allocation.
+  const lut = tableOf({ pixelScale, mean, std }, C);
+  for (let c = 0; c < C; c++) {
+    // Which pixel byte feeds output channel c: R, G, B (or B, G, R); grey feeds all three.
+    const source = colour ? (channelOrder === 'RGB' ? c : 2 - c) : 0;
+    const table = lut.subarray(c * 256, c * 256 + 256);
+    const o = offset + c * plane;
+    for (let i = 0, p = source; i < plane; i++, p += channels) out[o + i] = table[data[p]!]!;
+  }
+}
+
+/** Per output channel c < C, the model input for each pixel value 0–255: (v · pixelScale − mean[c]) / std[c]. */
+function tableOf({ pixelScale, mean, std }: Pick<NonNullable<Manifest['preprocessing']>, 'pixelScale' | 'mean' | 'std'>, C: number): Float32Array {
+  const t = new Float32Array(C * 256);
+  for (let c = 0; c < C; c++) for (let v = 0; v < 256; v++) t[c * 256 + v] = (v * pixelScale - mean[c]!) / std[c]!;
+  return t;
 }

@@ -6,6 +6,7 @@
 export * from '../core/index.js';
 export { AdaptiveModel, type AdaptiveModelOptions } from './adaptive-model.js';
 export { createNodeBackend, nodeSessionOptions, NODE_EXECUTION_PROVIDERS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
-export { decodeNodeImage, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
+export { decodeNodeImage, decodeWithSharp, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
+export { decodeSmallPng, isPng } from './small-png.js';
 export { calibrateModelDir, modelLabels, type CalibrateDirOptions } from './calibrate-dir.js';
 export { bundledModelDir, packageVersion } from './package-files.js';

@@ -1,0 +1,86 @@
+/**
+ * @module server/worker-model
+ * {@link WorkerModel}: a model's copy in a worker thread that runs the batcher's batches there,
+ * so the event loop keeps reading, decoding and answering requests while a batch runs.
+ *
+ * Why: onnxruntime-node's runs are synchronous calls on the calling thread. With the model on the
+ * event loop, every batch (tens of milliseconds at batch 64) stops all request handling, and on a
+ * two-core machine one core did the model and the HTTP work in turn while the other idled.
+ * Intra-op threads (`--threads 2`) are no substitute: the event loop still waits for each run,
+ * and spinning threads fight every other process for the cores (docs/server-profile.md).
+ */
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Manifest } from '../manifest/index.js';
+import type { Budget, ClassifyOptions, ClassifyResult, TensorInput } from '../runtime/node/index.js';
+import type { WorkerData, WorkerRequest } from './inference-worker.js';
+
+/** Where a batch runs: the model on the event loop, or a {@link WorkerModel}. */
+export interface BatchRunner {
+  readonly manifest: Manifest;
+  classify(input: TensorInput, options: ClassifyOptions): Promise<ClassifyResult[]>;
+}
+
+type Reply = { type: 'ready' } | { type: 'result'; id: number; results: ClassifyResult[] } | { type: 'error'; id: number; name: string; message: string };
+
+export class WorkerModel implements BatchRunner {
+  readonly manifest: Manifest;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(r: ClassifyResult[]): void; reject(e: unknown): void }>();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  private constructor(worker: Worker, manifest: Manifest) {
+    this.worker = worker;
+    this.manifest = manifest;
+    worker.on('message', (msg: Reply) => {
+      if (msg.type === 'ready') return;
+      const p = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      if (msg.type === 'result') p?.resolve(msg.results);
+      else p?.reject(Object.assign(new Error(msg.message), { name: msg.name }));
+    });
+    const fail = (e: Error) => {
+      this.failure ??= e;
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the inference worker of model "${manifest.model.id}" stopped (exit code ${code}).`)));
+  }
+
+  /**
+   * Starts a worker that loads `dir` with the same options as the model on the event loop
+   * (whose manifest, already validated, is `manifest`).
+   * @throws Error when the worker cannot load the model.
+   */
+  static async start(dir: string, manifest: Manifest, options: WorkerData['options']): Promise<WorkerModel> {
+    const ts = import.meta.url.endsWith('.ts');
+    const entry = new URL(ts ? './inference-worker-entry.mjs' : './inference-worker.js', import.meta.url);
+    const worker = new Worker(entry, { workerData: { dir, options } satisfies WorkerData });
+    const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [Reply];
+    if (first.type !== 'ready') throw new Error(`inference worker of ${dir}: unexpected first message ${first.type}.`);
+    return new WorkerModel(worker, manifest);
+  }
+
+  /** Classifies one batch in the worker; the tensor's buffer is handed over (not copied), so the caller must not use it again. */
+  classify(input: TensorInput, options: ClassifyOptions): Promise<ClassifyResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const n = input.dims[0]!;
+    const budgets: Array<Budget | undefined> = Array.isArray(options.budget) ? (options.budget as Budget[]) : new Array<Budget | undefined>(n).fill(options.budget as Budget | undefined);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const msg: WorkerRequest = { type: 'classify', id, data: input.data, dims: [...input.dims], budgets, topK: options.topK ?? 5 };
+      this.worker.postMessage(msg, [input.data.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Releases the worker's sessions and ends it. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    const exited = once(this.worker, 'exit');
+    this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    await exited;
+  }
+}

@@ -19,7 +19,7 @@ function versionOf(pkg: string): string {
 
 export function infoCommand(): Command {
   return new Command('info')
-    .description('print versions and the training backend in use (with its thread count)')
+    .description('print versions and the training backend in use (with its thread count, or its WebGPU adapter)')
     .option('--backend <name>', `training backend: ${TRAINING_BACKENDS.join(' | ')} (env ${BACKEND_ENV_VAR})`, choiceFlag('--backend', TRAINING_BACKENDS))
     .option('--threads <n>', 'WASM threads (default: all cores)')
     .option('--json', 'print JSON')
@@ -34,9 +34,11 @@ export function infoCommand(): Command {
         node: process.versions.node,
         '@tensorflow/tfjs-core': versionOf('@tensorflow/tfjs-core'),
         '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
+        '@tensorflow/tfjs-backend-webgpu': versionOf('@tensorflow/tfjs-backend-webgpu'),
         trainingBackend: info.name,
         provider: info.provider,
         threads: info.threads,
+        ...(info.adapter === undefined ? {} : { adapter: info.adapter }),
         chosenBy: info.source,
         skipped: info.skipped,
       };

@@ -1,10 +1,10 @@
 /**
  * @module training/backend/webgpu-backend
- * Loads tfjs-backend-webgpu on Dawn in Node, with the training kernels this project adds to it.
+ * Loads tfjs-backend-webgpu on Dawn in Node. Its own kernels cover a training step, forward and
+ * backward (test/training/backend/webgpu-kernels.webgpu.test.ts checks each against the CPU backend).
  */
 import { findBackendFactory } from '@tensorflow/tfjs-core';
 import { describeWebGpuAdapter, probeWebGpuAdapter, type WebGpuAdapterSummary } from './webgpu-device.js';
-import { registerWebGpuTrainingKernels } from './webgpu-kernels/register-webgpu-training-kernels.js';
 
 /**
  * tfjs-backend-webgpu reads a GPU buffer synchronously by drawing it into an `OffscreenCanvas`,
@@ -28,7 +28,7 @@ export interface WebGpuLoadOptions {
 
 /**
  * Installs `navigator.gpu` from Dawn, imports tfjs-backend-webgpu (which registers the `webgpu`
- * backend only when `navigator.gpu` exists at import) and registers the training kernels.
+ * backend only when `navigator.gpu` exists at import).
  * With `requireHardware`, the adapter is first described from a child process, so that a
  * machine without a GPU driver never loads Dawn into this one.
  * @returns The adapter tfjs will run on.
@@ -46,6 +46,5 @@ export async function loadWebGpuBackend(options: WebGpuLoadOptions): Promise<Web
     throw new Error('@tensorflow/tfjs-backend-webgpu was imported before navigator.gpu existed, so it registered no backend');
   }
   explainSyncReads(WebGPUBackend.prototype);
-  registerWebGpuTrainingKernels();
   return adapter;
 }

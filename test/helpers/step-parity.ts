@@ -4,8 +4,8 @@
  */
 import { expect } from 'vitest';
 import { tf } from '../../training/backend/tf.js';
-import type { MultiExitModel } from '../../training/models/index.js';
-import { readWeightsAsync } from '../../training/models/weights.js';
+import { MultiExitModel, type ModelConfig } from '../../training/models/index.js';
+import { readWeightsAsync, toStage2Model } from '../../training/models/weights.js';
 import { planObjective, type ObjectiveOptions } from '../../training/objective.js';
 import { Sgd } from '../../training/optim/sgd.js';
 import { applyGradients, computeGradients } from '../../training/train-step.js';
@@ -15,6 +15,19 @@ export interface StepRecord {
   loss: number;
   grads: Map<string, Float32Array>;
   after: Map<string, Float32Array>;
+}
+
+/**
+ * The model each objective trains, from a stage-1 configuration `base` (GE on): stage 1 as is,
+ * the joint recipe with ISC heads in place of linear ones, stage 2 converted from stage 1.
+ */
+export function modelForObjective(kind: ObjectiveOptions['objective'], base: ModelConfig): MultiExitModel {
+  if (kind === 'stage1') return MultiExitModel.create(base, 5);
+  if (kind === 'joint') return MultiExitModel.create({ ...base, linearHeads: false, iscHeads: true }, 5);
+  const stage1 = MultiExitModel.create(base, 5);
+  const stage2 = toStage2Model(stage1, { seed: 6 });
+  stage1.dispose();
+  return stage2;
 }
 
 /**

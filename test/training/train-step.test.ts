@@ -3,11 +3,10 @@
  * WASM (with the project's training kernels) against tfjs's CPU backend: same weights, same batch.
  */
 import { afterEach, describe, it } from 'vitest';
-import { DEFAULT_MSDNET_CONFIG, MultiExitModel, type ModelConfig, type MsdNetConfig } from '../../training/models/index.js';
-import { toStage2Model } from '../../training/models/weights.js';
+import { DEFAULT_MSDNET_CONFIG, type MultiExitModel, type MsdNetConfig } from '../../training/models/index.js';
 import type { ObjectiveOptions } from '../../training/objective.js';
 import { useBackend } from '../helpers/backends.js';
-import { expectSameStep, recordStep, type StepRecord } from '../helpers/step-parity.js';
+import { expectSameStep, modelForObjective, recordStep, type StepRecord } from '../helpers/step-parity.js';
 
 const TOLERANCE = 1e-3;
 
@@ -23,13 +22,7 @@ const FIRST_THREE_EXITS: MsdNetConfig = { ...DEFAULT_MSDNET_CONFIG, nBlocks: 3 }
 
 function buildModel(kind: ObjectiveOptions['objective']): MultiExitModel {
   const msdnet = kind === 'joint' ? FIRST_THREE_EXITS : DEFAULT_MSDNET_CONFIG;
-  const base: ModelConfig = { msdnet, ge: true, linearHeads: true, iscHeads: false, iscDetach: false, iscLinks: true };
-  if (kind === 'stage1') return MultiExitModel.create(base, 5);
-  if (kind === 'joint') return MultiExitModel.create({ ...base, linearHeads: false, iscHeads: true }, 5);
-  const stage1 = MultiExitModel.create(base, 5);
-  const stage2 = toStage2Model(stage1, { seed: 6 });
-  stage1.dispose();
-  return stage2;
+  return modelForObjective(kind, { msdnet, ge: true, linearHeads: true, iscHeads: false, iscDetach: false, iscLinks: true });
 }
 
 async function runStep(backend: 'cpu' | 'wasm', objective: ObjectiveOptions, BATCH: number): Promise<StepRecord> {

@@ -4,10 +4,8 @@
  * Small shapes: SwiftShader runs compute shaders on the CPU, and tfjs's CPU backward is slow.
  */
 import { afterAll, describe, it } from 'vitest';
-import { MultiExitModel } from '../../../training/models/index.js';
-import { toStage2Model } from '../../../training/models/weights.js';
 import type { ObjectiveOptions } from '../../../training/objective.js';
-import { expectSameStep, recordStep } from '../../helpers/step-parity.js';
+import { expectSameStep, modelForObjective, recordStep } from '../../helpers/step-parity.js';
 import { tinyConfig } from '../../helpers/tiny-model.js';
 import { useTestBackend } from '../../helpers/webgpu-backend.js';
 
@@ -16,15 +14,7 @@ const TOLERANCE = 1e-3;
 const BATCH = 8;
 
 /** 4 exits, 3 scales, 16x16 input, 4 channels, growth 2, GE on: SwiftShader runs every shader on the CPU. */
-function buildModel(kind: ObjectiveOptions['objective']): MultiExitModel {
-  const base = tinyConfig({ ge: true });
-  if (kind === 'stage1') return MultiExitModel.create(base, 5);
-  if (kind === 'joint') return MultiExitModel.create({ ...base, linearHeads: false, iscHeads: true }, 5);
-  const stage1 = MultiExitModel.create(base, 5);
-  const stage2 = toStage2Model(stage1, { seed: 6 });
-  stage1.dispose();
-  return stage2;
-}
+const buildModel = (kind: ObjectiveOptions['objective']) => modelForObjective(kind, tinyConfig({ ge: true }));
 
 async function compareOn(objective: ObjectiveOptions): Promise<void> {
   const build = () => buildModel(objective.objective);

@@ -169,8 +169,8 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
           lastCheckpoint = performance.now();
           spec.onCheckpoint?.(epoch, i);
         }
-        // Steps are synchronous: yield so timers (the progress bar's redraw without a terminal,
-        // signal handlers) get their turn.
+        // On the CPU backends a step's read resolves without reaching the event loop: yield so
+        // timers (the progress bar's redraw without a terminal, signal handlers) get their turn.
         await new Promise((resolve) => setImmediate(resolve));
       }
       bar.stop();

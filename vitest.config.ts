@@ -9,8 +9,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Slower checks have their own `npm run test:*` steps (see package.json and .ci/run):
-    // packaging (*.pack.test.ts) and the software-GPU tests (*.gpu.test.ts, vitest.gpu.config.ts).
-    exclude: [...configDefaults.exclude, 'test/**/*.pack.test.ts', 'test/**/*.gpu.test.ts'],
+    // packaging (*.pack.test.ts), the software-GPU runtime tests (*.gpu.test.ts,
+    // vitest.gpu.config.ts) and WebGPU training (*.webgpu.test.ts, vitest.webgpu.config.ts).
+    exclude: [...configDefaults.exclude, 'test/**/*.pack.test.ts', 'test/**/*.gpu.test.ts', 'test/**/*.webgpu.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // CLI tests spawn bin/adaptive-exit.js: run the sources through tsx, not dist/.
     env: { ADAPTIVE_EXIT_FROM_SOURCE: '1' },

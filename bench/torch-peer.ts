@@ -11,19 +11,20 @@ import { resolve } from 'node:path';
 export const PEER_SCRIPT = resolve(import.meta.dirname, '../../shared/peers/torch_msdnet.py');
 export const PYTHON = '/usr/bin/python3';
 
-function probe(): string | undefined {
+/** Why the peer cannot run with `python` (a path to an interpreter), or undefined when it can. */
+export function peerUnavailable(python: string = PYTHON): string | undefined {
   if (!existsSync(PEER_SCRIPT)) return `${PEER_SCRIPT} not found`;
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  if (!existsSync(python)) return `${python} not found`;
   try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'pipe' });
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'pipe' });
     return undefined;
   } catch {
-    return 'Debian python3-torch is not installed (apt-get install python3-torch)';
+    return python === PYTHON ? 'Debian python3-torch is not installed (apt-get install python3-torch)' : `${python} cannot import torch`;
   }
 }
 
-/** Why the peer cannot run here, or undefined when it can. */
-export const PEER_UNAVAILABLE = probe();
+/** Why the peer cannot run here with {@link PYTHON}, or undefined when it can. */
+export const PEER_UNAVAILABLE = peerUnavailable();
 
 function lastJsonLine(out: string): Record<string, unknown> {
   const lines = out.trim().split('\n');

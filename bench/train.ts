@@ -1,17 +1,21 @@
 /**
  * @module bench/train
- * `npm run bench:train`: training images/s and peak memory at batch 64 for the CIFAR-10 7-exit
- * anytime MSDNet and a small configuration, on this project's backend and, side by side in the
- * same run, on PyTorch 1.13 CPU (../shared/peers/torch_msdnet.py, Debian python3-torch) with the
- * same architecture, batch and thread count. Prints a table and writes JSON.
- * Flags: --threads N (default 2), --iters N (default 5), --out PATH.
+ * `npm run bench:train`: training images/s and peak memory for the CIFAR-10 7-exit anytime
+ * MSDNet and a small configuration, on this project's backends (WASM, and WebGPU where Dawn finds
+ * a hardware adapter) and, side by side in the same run, on PyTorch 1.13 CPU
+ * (../shared/peers/torch_msdnet.py) with the same architecture, batch and thread count. Prints a
+ * table and writes JSON.
+ * Flags: --threads N (default 2), --iters N (default 5), --batch N[,N...] (default 64),
+ * --backends LIST (default: wasm, plus webgpu on a hardware adapter; naming webgpu forces it),
+ * --python PATH (default /usr/bin/python3), --out PATH.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { PEER_SCRIPT as PEER, PEER_UNAVAILABLE, PYTHON, peerFlags } from './torch-peer.js';
+import { PEER_SCRIPT as PEER, PYTHON, peerFlags, peerUnavailable } from './torch-peer.js';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { probeWebGpuAdapter } from '../training/backend/webgpu-device.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,10 +23,35 @@ function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
-const threads = Number(flag('--threads', '2'));
-const iters = Number(flag('--iters', '5'));
+function wholeNumbers(name: string, fallback: string): number[] {
+  const raw = flag(name, fallback);
+  const values = raw.split(',').map(Number);
+  if (!values.every((v) => Number.isInteger(v) && v >= 1)) throw new RangeError(`${name}: expected whole numbers >= 1, got "${raw}"`);
+  return values;
+}
+const threads = wholeNumbers('--threads', '2')[0]!;
+const iters = wholeNumbers('--iters', '5')[0]!;
+const batches = wholeNumbers('--batch', '64');
+const python = flag('--python', PYTHON);
 const out = resolve(flag('--out', resolve(root, 'bench/results/train.json')));
-const BATCH = 64;
+
+const BENCH_BACKENDS = ['wasm', 'webgpu'] as const;
+type BenchBackend = (typeof BENCH_BACKENDS)[number];
+
+/** The backends to measure, and why WebGPU is left out when it is. */
+async function chooseBackends(): Promise<{ backends: BenchBackend[]; note?: string }> {
+  const asked = flag('--backends', '');
+  if (asked) {
+    const list = asked.split(',');
+    const bad = list.find((b) => !(BENCH_BACKENDS as readonly string[]).includes(b));
+    if (bad) throw new RangeError(`--backends: expected a list of ${BENCH_BACKENDS.join(', ')}, got "${bad}"`);
+    return { backends: list as BenchBackend[] };
+  }
+  const adapter = await probeWebGpuAdapter();
+  if ('error' in adapter) return { backends: ['wasm'], note: `WebGPU not measured: ${adapter.error}` };
+  if (adapter.software) return { backends: ['wasm'], note: `WebGPU not measured: adapter ${adapter.name} is ${adapter.software} (--backends wasm,webgpu forces it)` };
+  return { backends: ['wasm', 'webgpu'] };
+}
 
 /** The two configurations, as MSDNet fields for us and as the peer's flags. */
 const CONFIGS = [
@@ -38,21 +67,29 @@ interface Measurement {
   msPerStep: number;
   peakRssMB: number;
 }
-
-function ours(config: object): Measurement {
-  process.stderr.write(`  adaptive-exit (wasm, ${threads} threads)...\n`);
-  const line = execFileSync(process.execPath, [resolve(root, 'bin/run-ts.js'), resolve(root, 'bench/train-worker.ts'), JSON.stringify(config), String(threads), String(BATCH), String(iters)], {
-    encoding: 'utf8',
-  });
-  return JSON.parse(line.trim().split('\n').at(-1)!) as Measurement;
+interface OursMeasurement extends Measurement {
+  backend: string;
+  threads: number;
+  adapter?: string;
+  backendBytes: number;
 }
 
-function torch(peerArgs: string[]): Measurement {
-  process.stderr.write(`  PyTorch (${threads} threads)...\n`);
+function ours(config: object, backend: BenchBackend, batch: number): OursMeasurement {
+  process.stderr.write(`  adaptive-exit (${backend}${backend === 'wasm' ? `, ${threads} threads` : ''}, batch ${batch})...\n`);
+  const line = execFileSync(
+    process.execPath,
+    [resolve(root, 'bin/run-ts.js'), resolve(root, 'bench/train-worker.ts'), JSON.stringify(config), String(threads), String(batch), String(iters), backend],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(line.trim().split('\n').at(-1)!) as OursMeasurement;
+}
+
+function torch(peerArgs: string[], batch: number): Measurement {
+  process.stderr.write(`  PyTorch (${threads} threads, batch ${batch})...\n`);
   // Peak RSS read inside the same interpreter after the peer's benchmark ran.
   const code = [
     'import json, resource, runpy, sys',
-    `sys.argv = ${JSON.stringify([PEER, '--bench-train', '--threads', String(threads), '--batch-size', String(BATCH), ...peerArgs])}`,
+    `sys.argv = ${JSON.stringify([PEER, '--bench-train', '--threads', String(threads), '--batch-size', String(batch), ...peerArgs])}`,
     'import io, contextlib',
     'buf = io.StringIO()',
     'with contextlib.redirect_stdout(buf):',
@@ -61,32 +98,42 @@ function torch(peerArgs: string[]): Measurement {
     'res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024',
     'print(json.dumps(res))',
   ].join('\n');
-  const line = execFileSync(PYTHON, ['-c', code], { encoding: 'utf8' });
+  const line = execFileSync(python, ['-c', code], { encoding: 'utf8' });
   const r = JSON.parse(line.trim().split('\n').at(-1)!) as { train_img_per_s: number; train_ms_per_iter_median: number; peak_rss_mb: number };
   return { imagesPerSecond: r.train_img_per_s, msPerStep: r.train_ms_per_iter_median, peakRssMB: r.peak_rss_mb };
 }
 
-const skip = PEER_UNAVAILABLE;
+const { backends, note } = await chooseBackends();
+const skip = peerUnavailable(python);
 const rows: Array<Record<string, string | number>> = [];
-const results: Array<{ config: string; ours: Measurement; torch?: Measurement; ratio?: number }> = [];
+const results: Array<{ config: string; batch: number; ours: OursMeasurement; torch?: Measurement; ratio?: number }> = [];
 for (const c of CONFIGS) {
-  process.stderr.write(`${c.name}\n`);
-  const a = ours(c.ours);
-  const b = skip ? undefined : torch(peerFlags(c.ours));
-  const ratio = b ? a.imagesPerSecond / b.imagesPerSecond : undefined;
-  results.push({ config: c.name, ours: a, torch: b, ratio });
-  rows.push({
-    config: c.name,
-    'ours img/s': a.imagesPerSecond.toFixed(1),
-    'ours peak MB': a.peakRssMB.toFixed(0),
-    'torch img/s': b ? b.imagesPerSecond.toFixed(1) : '-',
-    'torch peak MB': b ? b.peakRssMB.toFixed(0) : '-',
-    'ours / torch': ratio ? ratio.toFixed(2) : '-',
-  });
+  for (const batch of batches) {
+    process.stderr.write(`${c.name}, batch ${batch}\n`);
+    const b = skip ? undefined : torch(peerFlags(c.ours), batch);
+    for (const backend of backends) {
+      const a = ours(c.ours, backend, batch);
+      const ratio = b ? a.imagesPerSecond / b.imagesPerSecond : undefined;
+      results.push({ config: c.name, batch, ours: a, torch: b, ratio });
+      rows.push({
+        config: c.name,
+        batch,
+        backend: a.backend === 'wasm' ? `wasm, ${a.threads} threads` : a.backend,
+        'ours img/s': a.imagesPerSecond.toFixed(1),
+        'ours peak MB': a.peakRssMB.toFixed(0),
+        'torch img/s': b ? b.imagesPerSecond.toFixed(1) : '-',
+        'torch peak MB': b ? b.peakRssMB.toFixed(0) : '-',
+        'ours / torch': ratio ? ratio.toFixed(2) : '-',
+      });
+    }
+  }
 }
-console.log(`\nTraining throughput, batch ${BATCH}, ${threads} threads, stage 1 (sum of exit CE, GE on for ours, SGD):`);
+console.log(`\nTraining throughput, ${threads} threads (wasm and PyTorch), stage 1 (sum of exit CE, GE on for ours, SGD):`);
 console.table(rows);
+const adapters = [...new Set(results.map((r) => r.ours.adapter).filter(Boolean))];
+if (adapters.length) console.log(`WebGPU adapter: ${adapters.join('; ')}`);
+if (note) console.log(`${note}.`);
 if (skip) console.log(`PyTorch comparison skipped: ${skip}.`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, batch: BATCH, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, batches, python, results }, null, 2)}\n`);
 console.log(`wrote ${out}`);

@@ -27,9 +27,11 @@ export async function trainingBackendInfo(options: { backend?: string; threads?:
   return {
     '@tensorflow/tfjs-core': versionOf('@tensorflow/tfjs-core'),
     '@tensorflow/tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
+    '@tensorflow/tfjs-backend-webgpu': versionOf('@tensorflow/tfjs-backend-webgpu'),
     trainingBackend: info.name,
     provider: info.provider,
     threads: info.threads,
+    ...(info.adapter === undefined ? {} : { adapter: info.adapter }),
     chosenBy: info.source,
     skipped: info.skipped,
   };

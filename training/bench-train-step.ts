@@ -40,9 +40,9 @@ export async function benchTrainStep(options: TrainStepBenchOptions = {}): Promi
   const images = tf.randomNormal([batch, h, w, msdnet.inputChannels], 0, 1, 'float32', 1);
   const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % msdnet.numClasses), 'int32');
   try {
-    for (let i = 0; i < 2; i++) trainStep(model, sgd, plan, { objective: 'stage1' }, images, labels, 0.01);
+    for (let i = 0; i < 2; i++) await trainStep(model, sgd, plan, { objective: 'stage1' }, images, labels, 0.01);
     const start = performance.now();
-    for (let i = 0; i < iters; i++) trainStep(model, sgd, plan, { objective: 'stage1' }, images, labels, 0.01);
+    for (let i = 0; i < iters; i++) await trainStep(model, sgd, plan, { objective: 'stage1' }, images, labels, 0.01);
     const msPerStep = (performance.now() - start) / iters;
     return { msPerStep, imagesPerSecond: (batch * 1000) / msPerStep, backendBytes: tf.memory().numBytes };
   } finally {

@@ -2,6 +2,8 @@
  * @module training/train-step
  * One optimisation step: forward, loss, gradients of the trainable groups only, SGD update, then
  * the BatchNorm running-statistic updates. A non-finite loss changes nothing and throws.
+ * Asynchronous because the step's statistics are read back with `data()`: WebGPU in Node cannot
+ * read a GPU buffer synchronously (tfjs-backend-webgpu's `dataSync` needs a browser canvas).
  */
 import { tf, type Tensor } from './backend/tf.js';
 import type { MultiExitModel } from './models/multi-exit-model.js';
@@ -34,14 +36,14 @@ export interface PendingStep {
  * @param images [B, H, W, C] float32, normalised.
  * @param labels [B] int32.
  */
-export function computeGradients(
+export async function computeGradients(
   model: MultiExitModel,
   sgd: Sgd,
   plan: ObjectivePlan,
   objective: ObjectiveOptions,
   images: Tensor,
   labels: Tensor,
-): PendingStep {
+): Promise<PendingStep> {
   const ops = new TensorOps({ batchStatsGroups: plan.batchStatsGroups });
   let stats: Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
@@ -52,7 +54,7 @@ export function computeGradients(
     stats = tf.keep(tf.concat([tf.stack([out.total, ...out.perExit]), tf.reshape(correct, [1])]));
     return out.total as tf.Scalar;
   }, sgd.variables);
-  const values = stats!.dataSync();
+  const values = await stats!.data();
   stats!.dispose();
   value.dispose();
   const K = model.numExits;
@@ -80,7 +82,7 @@ export function discardGradients(pending: PendingStep): void {
  * Runs one training step.
  * @throws NonFiniteLossError when the loss is not finite (nothing is updated).
  */
-export function trainStep(
+export async function trainStep(
   model: MultiExitModel,
   sgd: Sgd,
   plan: ObjectivePlan,
@@ -88,8 +90,8 @@ export function trainStep(
   images: Tensor,
   labels: Tensor,
   lr: number,
-): TrainStepResult {
-  const pending = computeGradients(model, sgd, plan, objective, images, labels);
+): Promise<TrainStepResult> {
+  const pending = await computeGradients(model, sgd, plan, objective, images, labels);
   if (!Number.isFinite(pending.result.loss)) {
     discardGradients(pending);
     throw new NonFiniteLossError(`training loss is ${pending.result.loss}: stopping before the update (the last checkpoint is kept).`);

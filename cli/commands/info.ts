@@ -11,7 +11,7 @@ import { versionOf } from '../version-of.js';
 
 export function infoCommand(): Command {
   return new Command('info')
-    .description('print versions, the runtime providers and (with @adaptive-exit/train) the training backend in use')
+    .description('print versions, the runtime providers and (with @adaptive-exit/train) the training backend in use (with its thread count, or its WebGPU adapter)')
     .option('--backend <name>', `training backend (see ${TRAIN_PACKAGE}; env ADAPTIVE_EXIT_BACKEND)`)
     .option('--threads <n>', 'WASM threads (default: all cores)')
     .option('--json', 'print JSON')

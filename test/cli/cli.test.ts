@@ -69,7 +69,7 @@ describe('adaptive-exit info', () => {
     expect((JSON.parse(cpu.stdout) as { trainingBackend: string; chosenBy: string }).chosenBy).toBe('env');
     const bad = await cli(['info'], { ADAPTIVE_EXIT_BACKEND: 'gpu' });
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/ADAPTIVE_EXIT_BACKEND: expected one of auto, tensorflow, wasm, cpu, got "gpu"/);
+    expect(bad.stderr).toMatch(/ADAPTIVE_EXIT_BACKEND: expected one of auto, tensorflow, webgpu, wasm, cpu, got "gpu"/);
   });
 
   it('fails clearly when a native backend is asked for but not installed', async () => {

@@ -56,11 +56,11 @@ function buildVariant(variant: Variant, msdnet: MsdNetConfig): { model: MultiExi
   return { model, objective: { objective: 'stage2' } };
 }
 
-function trainBriefly(model: MultiExitModel, objective: ObjectiveOptions, images: tf.Tensor4D): void {
+async function trainBriefly(model: MultiExitModel, objective: ObjectiveOptions, images: tf.Tensor4D): Promise<void> {
   const plan = planObjective(model, objective);
   const sgd = new Sgd(model.parameters(plan.trainGroups));
   const labels = tf.tensor1d(Array.from(fmnist.labels.subarray(0, BATCH)), 'int32');
-  for (let i = 0; i < 5; i++) trainStep(model, sgd, plan, objective, images, labels, 0.05);
+  for (let i = 0; i < 5; i++) await trainStep(model, sgd, plan, objective, images, labels, 0.05);
   sgd.dispose();
   labels.dispose();
 }
@@ -103,7 +103,7 @@ describe.skipIf(!HAVE_DATA)('ONNX export parity with tfjs', () => {
       it(`${variant}, ${channels}-channel: briefly trained`, async () => {
         const { model, objective } = buildVariant(variant, msdnet);
         const images = realImages(channels);
-        trainBriefly(model, objective, images);
+        await trainBriefly(model, objective, images);
         await expectParity(model, images);
         model.dispose();
         images.dispose();

@@ -54,7 +54,7 @@ describe('ISC heads (spec §2)', () => {
 });
 
 describe('objectives', () => {
-  it('stage 2 trains only the ISC heads; the frozen BatchNorm statistics update or not as asked', () => {
+  it('stage 2 trains only the ISC heads; the frozen BatchNorm statistics update or not as asked', async () => {
     for (const frozenBn of ['batch', 'frozen'] as const) {
       const stage1 = MultiExitModel.create(tinyConfig({ ge: true }), 3);
       const model = toStage2Model(stage1);
@@ -63,7 +63,7 @@ describe('objectives', () => {
       const plan = planObjective(model, options);
       const before = new Map(readWeights(model).map((w) => [w.name, w.values] as const));
       const sgd = new Sgd(model.parameters(plan.trainGroups));
-      trainStep(model, sgd, plan, options, images(), labels(), 0.1);
+      await trainStep(model, sgd, plan, options, images(), labels(), 0.1);
       for (const w of readWeights(model)) {
         const changed = w.values.some((v, i) => v !== before.get(w.name)![i]);
         if (w.name.startsWith('isc')) {
@@ -97,28 +97,28 @@ describe('objectives', () => {
     model.dispose();
   });
 
-  it('a non-finite loss changes nothing and says so', () => {
+  it('a non-finite loss changes nothing and says so', async () => {
     const model = MultiExitModel.create(tinyConfig(), 1);
     const plan = planObjective(model, { objective: 'stage1' });
     const sgd = new Sgd(model.parameters(plan.trainGroups));
     const before = readWeights(model);
     const bad = tf.fill([6, 16, 16, 3], Number.NaN);
-    expect(() => trainStep(model, sgd, plan, { objective: 'stage1' }, bad, labels(), 0.1)).toThrow(NonFiniteLossError);
+    await expect(trainStep(model, sgd, plan, { objective: 'stage1' }, bad, labels(), 0.1)).rejects.toThrow(NonFiniteLossError);
     const after = readWeights(model);
     after.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(before[i]!.values)));
     sgd.dispose();
     model.dispose();
   });
 
-  it('the stage-1 loss on a tiny model falls with training', () => {
+  it('the stage-1 loss on a tiny model falls with training', async () => {
     const model = MultiExitModel.create(tinyConfig({ ge: true }), 1);
     const plan = planObjective(model, { objective: 'stage1' });
     const sgd = new Sgd(model.parameters(plan.trainGroups));
     const x = images();
     const y = labels();
-    const first = trainStep(model, sgd, plan, { objective: 'stage1' }, x, y, 0.05).loss;
+    const first = (await trainStep(model, sgd, plan, { objective: 'stage1' }, x, y, 0.05)).loss;
     let last = first;
-    for (let i = 0; i < 15; i++) last = trainStep(model, sgd, plan, { objective: 'stage1' }, x, y, 0.05).loss;
+    for (let i = 0; i < 15; i++) last = (await trainStep(model, sgd, plan, { objective: 'stage1' }, x, y, 0.05)).loss;
     expect(last).toBeLessThan(first * 0.5);
     const out = objectiveLoss(model, new TensorOps(), x, y, { objective: 'stage1' });
     expect(out.perExit).toHaveLength(4);

@@ -1,15 +1,20 @@
 /**
  * @module training/backend/select-backend
- * Picks the TensorFlow.js backend for training: tfjs-node-gpu / tfjs-node when the user has
- * installed one (CUDA / native TensorFlow), else WASM with the training kernels it lacks, else CPU.
+ * Picks the TensorFlow.js backend for training: tfjs-node-gpu when the user has installed it
+ * (CUDA), else WebGPU on Dawn when a hardware adapter exists, else tfjs-node (native TensorFlow
+ * on the CPU), else WASM with the training kernels it lacks, else CPU.
  */
 import { tf } from './tf.js';
 import { availableParallelism } from 'node:os';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
 import { enableWasmThreads } from './wasm-threads.js';
+import { loadWebGpuBackend, type WebGpuLoadOptions } from './webgpu-backend.js';
 
-/** Backends a user can ask for. `auto` tries them in the order tensorflow, wasm, cpu. */
-export const TRAINING_BACKENDS = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu'] as const);
+/**
+ * Backends a user can ask for. `auto` tries tfjs-node-gpu, then WebGPU on a hardware adapter,
+ * then tfjs-node, wasm and cpu.
+ */
+export const TRAINING_BACKENDS = Object.freeze(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const);
 export type TrainingBackendName = (typeof TRAINING_BACKENDS)[number];
 
 /** Environment variable that overrides the backend when no flag is given. */
@@ -17,12 +22,14 @@ export const BACKEND_ENV_VAR = 'ADAPTIVE_EXIT_BACKEND';
 
 /** What was chosen, and why. */
 export interface BackendInfo {
-  /** tfjs backend name as registered (`tensorflow`, `wasm`, `cpu`). */
+  /** tfjs backend name as registered (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   name: string;
   /** Package that provides it. */
   provider: string;
-  /** Threads the backend computes with. */
+  /** Threads the backend computes with (1 for WebGPU: one thread drives the GPU). */
   threads: number;
+  /** The WebGPU adapter, e.g. `NVIDIA H200 (nvidia hopper)`; only for `webgpu`. */
+  adapter?: string;
   /** How the choice was made: `flag`, `env` or `auto`. */
   source: 'flag' | 'env' | 'auto';
   /** Backends that were tried and failed before this one, with the reason. */
@@ -41,16 +48,20 @@ export interface SelectBackendOptions {
 }
 
 /** Native TensorFlow bindings, most capable first. Optional: never installed by this project. */
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+const NATIVE_GPU = '@tensorflow/tfjs-node-gpu';
+const NATIVE_CPU = '@tensorflow/tfjs-node';
+const NATIVE_PACKAGES = [NATIVE_GPU, NATIVE_CPU] as const;
 
 function parseBackendName(value: string, where: string): TrainingBackendName {
   if ((TRAINING_BACKENDS as readonly string[]).includes(value)) return value as TrainingBackendName;
   throw new RangeError(`${where}: expected one of ${TRAINING_BACKENDS.join(', ')}, got "${value}".`);
 }
 
-async function tryNative(): Promise<{ provider: string } | { error: string }> {
+type LoadResult = { provider: string; adapter?: string } | { error: string };
+
+async function tryNative(packages: readonly string[] = NATIVE_PACKAGES): Promise<LoadResult> {
   const errors: string[] = [];
-  for (const pkg of NATIVE_PACKAGES) {
+  for (const pkg of packages) {
     try {
       // A variable specifier keeps bundlers and tsc from requiring the optional package.
       const specifier: string = pkg;
@@ -65,7 +76,7 @@ async function tryNative(): Promise<{ provider: string } | { error: string }> {
   return { error: errors.join('; ') };
 }
 
-async function tryWasm(threads: number): Promise<{ provider: string } | { error: string }> {
+async function tryWasm(threads: number): Promise<LoadResult> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     // The threaded build must be registered before the backend first initialises; when it cannot
@@ -78,7 +89,17 @@ async function tryWasm(threads: number): Promise<{ provider: string } | { error:
   }
 }
 
-async function tryCpu(): Promise<{ provider: string } | { error: string }> {
+async function tryWebGpu(options: WebGpuLoadOptions): Promise<LoadResult> {
+  try {
+    const adapter = await loadWebGpuBackend(options);
+    const note = adapter.software ? `; ${adapter.software}, expect it slower than wasm` : '';
+    return { provider: `@tensorflow/tfjs-backend-webgpu on Dawn`, adapter: `${adapter.name}${note}` };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+async function tryCpu(): Promise<LoadResult> {
   try {
     await import('@tensorflow/tfjs-backend-cpu');
     return { provider: '@tensorflow/tfjs-backend-cpu' };
@@ -87,18 +108,37 @@ async function tryCpu(): Promise<{ provider: string } | { error: string }> {
   }
 }
 
-const LOADERS = {
-  tensorflow: () => tryNative(),
-  wasm: (threads: number) => tryWasm(threads),
-  cpu: () => tryCpu(),
-} as const;
+/** One attempt: the tfjs backend it registers, and how to load it. */
+interface Attempt {
+  name: Exclude<TrainingBackendName, 'auto'>;
+  load: (threads: number) => Promise<LoadResult>;
+}
+
+const EXPLICIT: Record<Attempt['name'], Attempt> = {
+  tensorflow: { name: 'tensorflow', load: () => tryNative() },
+  webgpu: { name: 'webgpu', load: () => tryWebGpu({ requireHardware: false }) },
+  wasm: { name: 'wasm', load: (threads) => tryWasm(threads) },
+  cpu: { name: 'cpu', load: () => tryCpu() },
+};
+
+/**
+ * `auto`: CUDA TensorFlow first; WebGPU only on a hardware adapter (a software one such as
+ * SwiftShader trains slower than WASM); native TensorFlow on the CPU; WASM; the plain CPU backend.
+ */
+const AUTO_ORDER: readonly Attempt[] = [
+  { name: 'tensorflow', load: () => tryNative([NATIVE_GPU]) },
+  { name: 'webgpu', load: () => tryWebGpu({ requireHardware: true }) },
+  { name: 'tensorflow', load: () => tryNative([NATIVE_CPU]) },
+  EXPLICIT.wasm,
+  EXPLICIT.cpu,
+];
 
 async function threadCount(name: string): Promise<number> {
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     return wasm.getThreadsCount();
   }
-  if (name === 'cpu') return 1;
+  if (name === 'cpu' || name === 'webgpu') return 1;
   // Native TensorFlow sizes its own intra-op pool from the machine's cores.
   const os = await import('node:os');
   return os.availableParallelism();
@@ -135,12 +175,12 @@ async function doSelect(options: SelectBackendOptions): Promise<BackendInfo> {
     requested = parseBackendName(env[BACKEND_ENV_VAR], BACKEND_ENV_VAR);
     source = 'env';
   }
-  const order = requested === 'auto' ? (['tensorflow', 'wasm', 'cpu'] as const) : [requested];
+  const order = requested === 'auto' ? AUTO_ORDER : [EXPLICIT[requested]];
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`--threads: expected a whole number >= 1, got ${options.threads}.`);
   const skipped: string[] = [];
-  for (const name of order) {
-    const result = await LOADERS[name](threads);
+  for (const { name, load } of order) {
+    const result = await load(threads);
     if ('error' in result) {
       skipped.push(`[${name}] ${result.error}`);
       continue;
@@ -157,10 +197,10 @@ async function doSelect(options: SelectBackendOptions): Promise<BackendInfo> {
       threads: await threadCount(name),
       source,
       skipped,
+      ...(result.adapter === undefined ? {} : { adapter: result.adapter }),
     };
-    options.log?.(
-      `training backend: ${name} (${info.provider}, ${info.threads} thread${info.threads === 1 ? '' : 's'}, chosen by ${source})`,
-    );
+    const where = info.adapter === undefined ? `${info.threads} thread${info.threads === 1 ? '' : 's'}` : `adapter ${info.adapter}`;
+    options.log?.(`training backend: ${name} (${info.provider}, ${where}, chosen by ${source})`);
     return info;
   }
   selected = undefined;

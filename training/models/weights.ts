@@ -39,10 +39,17 @@ export function readWeights(model: MultiExitModel): Array<{ name: string; shape:
   }));
 }
 
+/** {@link readWeights} with `data()`, which every backend supports (WebGPU in Node has no `dataSync`). */
+export async function readWeightsAsync(model: MultiExitModel): Promise<Array<{ name: string; shape: number[]; values: Float32Array }>> {
+  return Promise.all(
+    model.variables().map(async ({ name, variable }) => ({ name, shape: variable.shape.slice(), values: (await variable.data()) as Float32Array })),
+  );
+}
+
 /** Writes `model.json` and `weights.bin` into `dir` (created if needed), each atomically. */
 export async function saveModel(model: MultiExitModel, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const weights = readWeights(model);
+  const weights = await readWeightsAsync(model);
   const total = weights.reduce((a, w) => a + w.values.length, 0);
   const buffer = new Float32Array(total);
   const index: Array<{ name: string; shape: number[]; offset: number }> = [];

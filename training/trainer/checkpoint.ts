@@ -67,7 +67,7 @@ export async function saveCheckpoint(
   const index: CheckpointState['optimizer'] = [];
   let offset = 0;
   for (const { name, tensor } of buffers) {
-    values.set(tensor.dataSync() as Float32Array, offset);
+    values.set((await tensor.data()) as Float32Array, offset);
     index.push({ name, shape: tensor.shape.slice(), offset });
     offset += tensor.size;
   }

@@ -32,14 +32,14 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions = 
     const mflops = exitCosts(model).map((c) => c.mflops);
     const testIndices = config.limitTest > 0 ? Int32Array.from({ length: Math.min(config.limitTest, data.test.count) }, (_, i) => i) : undefined;
     log(`${runDir}: test set (${testIndices?.length ?? data.test.count} images)`);
-    const test = collectExitLogits(model, data.test, data.normalization, { indices: testIndices, batchSize: options.batchSize });
+    const test = await collectExitLogits(model, data.test, data.normalization, { indices: testIndices, batchSize: options.batchSize });
     let val;
     if (config.valSize > 0) {
       // The same held-out images as training saved; no augmentation (the reference's
       // augmented validation images are a quirk, spec §4.3).
       const split = await loadValidationSplit(join(runDir, SPLIT_FILE), data.train.count);
       log(`${runDir}: validation split (${split.val.length} images)`);
-      val = collectExitLogits(model, data.train, data.normalization, { indices: split.val, batchSize: options.batchSize });
+      val = await collectExitLogits(model, data.train, data.normalization, { indices: split.val, batchSize: options.batchSize });
     }
     const result = evaluateExits({ test, val, mflops, criterion: options.criterion, name: runDir });
     await writeEvalResult(runDir, result);

@@ -16,12 +16,12 @@ export type ExitLogits = ExitOutputs;
  * Forward passes in evaluation mode (running BatchNorm statistics), batch by batch.
  * @param indices which samples, in this order. @defaultValue all
  */
-export function collectExitLogits(
+export async function collectExitLogits(
   model: MultiExitModel,
   dataset: Uint8Dataset,
   normalization: ChannelNormalization,
   options: { batchSize?: number; indices?: ArrayLike<number>; onBatch?: (done: number, total: number) => void } = {},
-): ExitLogits {
+): Promise<ExitLogits> {
   const K = model.numExits;
   const N = model.config.msdnet.numClasses;
   const count = options.indices ? options.indices.length : dataset.count;
@@ -35,7 +35,7 @@ export function collectExitLogits(
       // One concatenated read per batch rather than K reads.
       return tf.concat(model.forward(ops, x).logits, 1);
     });
-    const values = outs.dataSync();
+    const values = await outs.data();
     outs.dispose();
     for (let i = 0; i < batch.size; i++) {
       for (let k = 0; k < K; k++) {

@@ -152,7 +152,7 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
         const y = tf.tensor1d(batch.labels, 'int32');
         let r;
         try {
-          r = trainStep(model, sgd, plan, spec.objective, x, y, lr);
+          r = await trainStep(model, sgd, plan, spec.objective, x, y, lr);
         } finally {
           tf.dispose([x, y]);
         }
@@ -169,8 +169,8 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
           lastCheckpoint = performance.now();
           spec.onCheckpoint?.(epoch, i);
         }
-        // Steps are synchronous: yield so timers (the progress bar's redraw without a terminal,
-        // signal handlers) get their turn.
+        // On the CPU backends a step's read resolves without reaching the event loop: yield so
+        // timers (the progress bar's redraw without a terminal, signal handlers) get their turn.
         await new Promise((resolve) => setImmediate(resolve));
       }
       bar.stop();
@@ -178,7 +178,7 @@ export async function runStage(spec: StageSpec): Promise<EpochRecord[]> {
       const last = epoch === spec.epochs - 1;
       const testTop1 =
         config.evalEveryEpoch || last
-          ? exitAccuracies(collectExitLogits(model, spec.test, spec.normalization, { indices: spec.testIndices }))
+          ? exitAccuracies(await collectExitLogits(model, spec.test, spec.normalization, { indices: spec.testIndices }))
           : undefined;
       const record: EpochRecord = {
         stage: spec.name,

@@ -173,7 +173,7 @@ export async function trainRun(runDir: string, config: TrainConfig | undefined, 
     }
   }
   await saveModel(final, join(runDir, RUN_MODEL_DIR));
-  const testTop1 = exitAccuracies(collectExitLogits(final, data.test, data.normalization, { indices: testIndices }));
+  const testTop1 = exitAccuracies(await collectExitLogits(final, data.test, data.normalization, { indices: testIndices }));
   const mflops = exitCosts(final).map((c) => c.mflops);
   final.dispose();
   const seconds = (performance.now() - started) / 1000;

@@ -12,6 +12,7 @@ import {
   registerWasmTrainingKernels,
 } from '../../../training/backend/wasm-kernels/register-wasm-training-kernels.js';
 import { relativeMaxError, useBackend } from '../../helpers/backends.js';
+import { randomData, sizeOf } from '../../helpers/random-data.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -19,22 +20,6 @@ type Backend = 'cpu' | 'wasm';
 
 /** Relative tolerance: max |wasm − cpu| over max |cpu|. Float32 sums of ~10³ terms differ by ~1e-6. */
 const TOL = 1e-4;
-
-/** Deterministic uniform(−1, 1) data, so failures reproduce. */
-function randomData(size: number, seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 0xffffffff) * 2 - 1;
-  }
-  return out;
-}
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Runs `fn` on `backend` with tensors made from `inputs`, and returns every output's data.

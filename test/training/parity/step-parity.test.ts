@@ -208,7 +208,7 @@ describe.skipIf(PEER_UNAVAILABLE !== undefined)('one training step against the P
       const args = ['--recipe', c.recipe, '--lr', String(LR), ...c.peerArgs];
       const peerStep = await startPeerStep({ dir: await tempDir(), model, names, peerKeys: keys, batch, args, kd });
       // The peer runs in its own process while this side steps.
-      const ours = stepHere(model, c.objective, batch, LR);
+      const ours = await stepHere(model, c.objective, batch, LR);
       model.dispose();
       const peer = await peerStep.result;
       records.set(c, { ours, peer, before, variables });

@@ -54,7 +54,7 @@ function transposed(values: Float32Array, shape: readonly number[], perm: readon
  * same mode on the same weights (the step's own tape does not return them); its BatchNorm
  * updates are discarded, so it changes nothing.
  */
-export function stepHere(model: MultiExitModel, objective: ObjectiveOptions, batch: ParityBatch, lr: number): StepRecord {
+export async function stepHere(model: MultiExitModel, objective: ObjectiveOptions, batch: ParityBatch, lr: number): Promise<StepRecord> {
   const plan = planObjective(model, objective);
   const params = model.parameters(plan.trainGroups);
   const images = tf.tensor4d(batch.images, batch.shape);
@@ -77,7 +77,7 @@ export function stepHere(model: MultiExitModel, objective: ObjectiveOptions, bat
   ops.discardBatchNormUpdates();
 
   const sgd = new Sgd(params);
-  const pending = computeGradients(model, sgd, plan, objective, images, labels);
+  const pending = await computeGradients(model, sgd, plan, objective, images, labels);
   const grads = new Map<string, Float32Array>();
   const unused: string[] = [];
   for (const p of params) {

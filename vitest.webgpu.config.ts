@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run test:webgpu-train`: the WebGPU training tests, on whatever adapter Dawn finds (the
+ * script points Vulkan at SwiftShader, Chromium's software driver). Kept out of `npm test`.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/**/*.webgpu.test.ts'],
+    // One worker: a second Dawn device on a software rasteriser only competes for the same cores.
+    maxWorkers: 1,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});

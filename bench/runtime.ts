@@ -150,7 +150,7 @@ for (const batch of [1, 64] as const) {
   const threads = threadsFor[batch];
   // The same native session runner and options as the fused graph, so only the early exit differs.
   const full = await createOrtSession(fullBytes, nodeSessionOptions('cpu', threads, true));
-  const models = await Promise.all(executions.map((e) => AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: e === 'fused' })));
+  const models = await Promise.all(executions.map((e) => AdaptiveModel.load(modelDir, { threads: threads, fused: e === 'fused' })));
   for (const [i, m] of models.entries()) if (m.execution !== executions[i]) throw new Error(`bench:runtime: the model runs ${m.execution}, not ${executions[i]} (${executions[i] === 'fused' ? 'fusion failed' : ''}).`);
   interface Mode {
     mode: string;
@@ -243,7 +243,7 @@ for (const batch of [1, 64] as const) {
   bar.stop();
   // Each stage's time per row at this batch size: ROUNDS staged passes without early exit, each
   // stage's median over the passes.
-  const staged = models.find((m) => m.execution === 'staged') ?? (await AdaptiveModel.load(modelDir, { intraOpThreads: threads, fused: false }));
+  const staged = models.find((m) => m.execution === 'staged') ?? (await AdaptiveModel.load(modelDir, { threads: threads, fused: false }));
   const stageMsPerPass: number[][] = [];
   for (let r = 0; r < ROUNDS; r++) {
     process.stderr.write(`batch ${batch}: stage times, staged without early exit, pass ${r + 1}/${ROUNDS}\n`);

@@ -3,7 +3,7 @@
  * Budgeted batch classification (spec §6.2): one calibration point per p (thresholds from the
  * validation set, scored on the test set), and the default operating point picked from them.
  */
-import { DEFAULT_CRITERION, exitScores, type ConfidenceCriterion, type ExitScores } from './confidence.js';
+import { DEFAULT_CRITERION, exitScores, type ExitCriterion, type ExitScores } from './confidence.js';
 import { EvalInputError, type ExitOutputs } from './exit-outputs.js';
 import { applyThresholds, confidenceOrders, defaultPGrid, exitDistribution, findThresholds } from './thresholds.js';
 
@@ -36,12 +36,12 @@ export interface BudgetedBatchOptions {
   /** Cumulative cost of each exit, millions of mult-adds. */
   mflops: readonly number[];
   /** Used when scores are computed here; precomputed scores keep their own. @defaultValue 'max-softmax' */
-  criterion?: ConfidenceCriterion;
+  criterion?: ExitCriterion;
   /** @defaultValue {@link defaultPGrid} (0.05 … 2.00) */
   ps?: readonly number[];
 }
 
-function asScores(x: ExitOutputs | ExitScores, criterion: ConfidenceCriterion): ExitScores {
+function asScores(x: ExitOutputs | ExitScores, criterion: ExitCriterion): ExitScores {
   return 'confidences' in x ? x : exitScores(x, criterion);
 }
 

@@ -8,25 +8,22 @@ import { EXIT_CRITERIA, type ExitCriterion } from '../manifest/schema.js';
 import { argmaxRows, checkExitOutputs, softmaxRows, type ExitOutputs } from './exit-outputs.js';
 
 /**
- * Confidence criteria; higher always means more confident.
+ * The confidence criteria are `EXIT_CRITERIA` (manifest/, the contract; re-exported here and by
+ * the runtime); higher always means more confident.
  * - `max-softmax`: max_c s_c, the reference's (spec §6.2).
  * - `entropy`: 1 − H(s)/log N, so a one-hot row scores 1 and a uniform row 0.
  * - `margin`: top-1 minus top-2 probability.
- * @deprecated The table's one name is `EXIT_CRITERIA` (manifest/, re-exported here and by the
- *   runtime); this alias stays for callers not yet moved.
  */
-export const CONFIDENCE_CRITERIA = EXIT_CRITERIA;
-export { EXIT_CRITERIA };
-export type ConfidenceCriterion = ExitCriterion;
+export { EXIT_CRITERIA, type ExitCriterion };
 
 /** The reference criterion. */
-export const DEFAULT_CRITERION: ConfidenceCriterion = 'max-softmax';
+export const DEFAULT_CRITERION: ExitCriterion = 'max-softmax';
 
 /** Per-exit confidences and predictions of one labelled set. */
 export interface ExitScores {
   numExits: number;
   count: number;
-  criterion: ConfidenceCriterion;
+  criterion: ExitCriterion;
   /** One array per exit, one confidence per sample. */
   confidences: Float32Array[];
   /** One array per exit, the argmax class per sample. */
@@ -38,7 +35,7 @@ export interface ExitScores {
  * Confidence of each row of a probability matrix under `criterion`: the manifest's definition,
  * shared with the runtime so calibrated thresholds mean the same at inference.
  */
-export function rowConfidences(probs: Float32Array, numClasses: number, criterion: ConfidenceCriterion = DEFAULT_CRITERION): Float32Array {
+export function rowConfidences(probs: Float32Array, numClasses: number, criterion: ExitCriterion = DEFAULT_CRITERION): Float32Array {
   return sharedRowConfidences(probs, numClasses, criterion);
 }
 
@@ -46,7 +43,7 @@ export function rowConfidences(probs: Float32Array, numClasses: number, criterio
  * Softmax, confidences and predictions of every exit. Predictions are the argmax of the logits
  * (the same class as the argmax of the softmax, without float32 rounding creating ties).
  */
-export function exitScores(out: ExitOutputs, criterion: ConfidenceCriterion = DEFAULT_CRITERION): ExitScores {
+export function exitScores(out: ExitOutputs, criterion: ExitCriterion = DEFAULT_CRITERION): ExitScores {
   checkExitOutputs(out);
   const confidences: Float32Array[] = [];
   const predictions: Int32Array[] = [];

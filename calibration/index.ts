@@ -5,7 +5,7 @@
  * a manifest. A leaf: it imports only `manifest/`, so the runtime can ship it without the trainer.
  */
 export { argmaxRows, checkExitOutputs, EvalInputError, softmaxRows, type ExitOutputs } from './exit-outputs.js';
-export { CONFIDENCE_CRITERIA, DEFAULT_CRITERION, EXIT_CRITERIA, exitScores, rowConfidences, type ConfidenceCriterion, type ExitScores } from './confidence.js';
+export { DEFAULT_CRITERION, EXIT_CRITERIA, exitScores, rowConfidences, type ExitCriterion, type ExitScores } from './confidence.js';
 export {
   ALWAYS_EXIT,
   NEVER_EXIT,

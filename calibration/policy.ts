@@ -6,7 +6,7 @@
  */
 import type { Manifest } from '../manifest/index.js';
 import type { BudgetPoint, DefaultPolicy } from './budgeted.js';
-import type { ConfidenceCriterion } from './confidence.js';
+import type { ExitCriterion } from './confidence.js';
 import { ALWAYS_EXIT, NEVER_EXIT } from './thresholds.js';
 
 /** What the policy falls back to without a calibration table: every sample runs to the last exit. */
@@ -20,7 +20,7 @@ export interface LastExitFallback {
 
 /** `exitPolicy` and `calibration` of a manifest. */
 export function manifestPolicy(
-  criterion: ConfidenceCriterion,
+  criterion: ExitCriterion,
   table: readonly BudgetPoint[],
   chosen: DefaultPolicy | null | undefined,
   fallback: LastExitFallback,

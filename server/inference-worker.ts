@@ -8,7 +8,7 @@ import { AdaptiveModel, type AdaptiveModelOptions, type Budget } from '../runtim
 
 export interface WorkerData {
   dir: string;
-  options: Pick<AdaptiveModelOptions, 'intraOpThreads' | 'executionProvider' | 'spinning'>;
+  options: Pick<AdaptiveModelOptions, 'threads' | 'executionProvider' | 'spinning'>;
 }
 export type WorkerRequest = { type: 'classify'; id: number; data: Float32Array; dims: number[]; budgets: Array<Budget | undefined>; topK: number } | { type: 'close' };
 

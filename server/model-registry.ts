@@ -58,7 +58,7 @@ export class ModelRegistry {
         const id = model.manifest.model.id;
         if (served.some((s) => s.id === id)) {
           await model.close();
-          throw new Error(`${dir}: model id "${id}" is already served (from ${served.find((s) => s.id === id)!.model.dir}); ids must be unique.`);
+          throw new Error(`${dir}: model id "${id}" is already served (from ${served.find((s) => s.id === id)!.model.source}); ids must be unique.`);
         }
         let worker: WorkerModel | undefined;
         try {

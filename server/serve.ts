@@ -61,7 +61,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'info' }, destination);
   let metrics: ServerMetrics | undefined;
   const registry = await ModelRegistry.load(options.models, { ...options, onBatch: (model, size) => metrics?.batchSize.observe({ model }, size) });
-  const built = createApp(registry, { ...options, logger, mount: (app) => mountDemo(app, registry.get(registry.defaultId)!.model.dir) });
+  const built = createApp(registry, { ...options, logger, mount: (app) => mountDemo(app, registry.get(registry.defaultId)!.model.source) });
   metrics = built.metrics;
   const server = built.app.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
   try {

@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { selectTrainingBackend, TRAINING_BACKENDS } from '../../training/backend/index.js';
-import { CONFIDENCE_CRITERIA, evalResultSeries, renderAccuracyPlot, type EvalResult } from '../../training/eval/index.js';
+import { EXIT_CRITERIA, evalResultSeries, renderAccuracyPlot, type EvalResult } from '../../training/eval/index.js';
 import { evaluateRun } from '../../training/trainer/evaluate-run.js';
 import { formatTable } from '../format-table.js';
 import { choiceFlag, intFlag } from '../parse-flags.js';
@@ -33,12 +33,12 @@ export function evalCommand(): Command {
   return new Command('eval')
     .description('anytime and budgeted-batch evaluation of trained runs (writes eval.json and eval.svg into each run)')
     .argument('<runs...>', 'run directories written by `adaptive-exit train`')
-    .option('--criterion <c>', `exit confidence: ${CONFIDENCE_CRITERIA.join(' | ')} (default max-softmax)`, choiceFlag('--criterion', CONFIDENCE_CRITERIA))
+    .option('--criterion <c>', `exit confidence: ${EXIT_CRITERIA.join(' | ')} (default max-softmax)`, choiceFlag('--criterion', EXIT_CRITERIA))
     .option('--plot <file.svg>', 'also write one plot overlaying every run')
     .option('--batch-size <n>', 'evaluation batch size (default 256)', intFlag('--batch-size'))
     .option('--backend <name>', `${TRAINING_BACKENDS.join(' | ')}`, choiceFlag('--backend', TRAINING_BACKENDS))
     .option('--json', 'print the results as JSON')
-    .action(async (runs: string[], opts: { criterion?: (typeof CONFIDENCE_CRITERIA)[number]; plot?: string; batchSize?: number; backend?: string; json?: boolean }) => {
+    .action(async (runs: string[], opts: { criterion?: (typeof EXIT_CRITERIA)[number]; plot?: string; batchSize?: number; backend?: string; json?: boolean }) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       await selectTrainingBackend({ backend: opts.backend, log });
       const results: EvalResult[] = [];

@@ -7,8 +7,6 @@ export type { StageBackend, StageSession } from './backend.js';
 export { BUDGET_FIELDS, resolveBudget, resolveBudgets, type Budget, type BudgetManifest, type ResolvedBudget } from './budget.js';
 export { argmaxRow, rowConfidence, rowConfidences, softmaxRows } from '../../manifest/confidence.js';
 export { EXIT_CRITERIA } from '../../manifest/schema.js';
-/** @deprecated Use {@link EXIT_CRITERIA} (one name for the table of exit criteria). */
-export { EXIT_CRITERIA as CRITERIA } from '../../manifest/schema.js';
 export { ManifestError } from '../../manifest/errors.js';
 export {
   EarlyExitEngine,

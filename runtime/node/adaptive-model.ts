@@ -48,11 +48,6 @@ export class AdaptiveModel extends AdaptiveModelBase<NodeImage> {
     return this.node?.liveDeviceTensors ?? 0;
   }
 
-  /** @deprecated The old name of {@link source}. */
-  get dir(): string {
-    return this.source;
-  }
-
   /**
    * Loads a model directory written by `adaptive-exit export`, or the same files published at a
    * base URL (`https://host/models/x/`).

@@ -32,8 +32,6 @@ export interface NodeBackendOptions {
    * option). @defaultValue 1: lowest latency; more threads help large batches.
    */
   threads?: number;
-  /** @deprecated The old name of {@link threads}; used when `threads` is not given. */
-  intraOpThreads?: number;
   /** @defaultValue 'cpu' */
   executionProvider?: NodeExecutionProvider;
   /** Where the CPU-fallback warning goes. @defaultValue console.warn */
@@ -94,7 +92,7 @@ function outputLocations(stage: Stage): Record<string, 'cpu' | 'gpu-buffer'> {
  * @throws RangeError for a thread count that is not a positive integer or an unknown provider.
  */
 export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBackend {
-  const threads = options.threads ?? options.intraOpThreads ?? 1;
+  const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > availableParallelism() * 4) {
     throw new RangeError(`threads: expected a positive integer (this machine has ${availableParallelism()} cores), got ${threads}.`);
   }

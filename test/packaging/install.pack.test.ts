@@ -80,7 +80,7 @@ await model.close();
       join(project, 'consumer.ts'),
       `import { AdaptiveModel, bundledModelDir, ModelLoadError, type ClassifyResult } from 'adaptive-exit';
 import { AdaptiveModel as WebModel } from 'adaptive-exit/web';
-const model: AdaptiveModel = await AdaptiveModel.load(bundledModelDir, { intraOpThreads: 1 });
+const model: AdaptiveModel = await AdaptiveModel.load(bundledModelDir, { threads: 1 });
 const results: ClassifyResult[] = await model.classify([new Uint8Array(4)], { budget: { avgMflops: 15 }, topK: 2 });
 const label: string | undefined = results[0]?.label;
 console.log(label, ModelLoadError.name, typeof WebModel.load);

@@ -55,7 +55,7 @@ beforeAll(async () => {
   ({ root, model: modelDir } = await buildFixtureModel('ae-runtime-'));
   manifest = await readManifest(modelDir);
   images = await testImages(N);
-  models = { fused: await AdaptiveModel.load(modelDir, { intraOpThreads: 1 }), staged: await AdaptiveModel.load(modelDir, { intraOpThreads: 1, fused: false }) };
+  models = { fused: await AdaptiveModel.load(modelDir, { threads: 1 }), staged: await AdaptiveModel.load(modelDir, { threads: 1, fused: false }) };
 
   const session = await ort.InferenceSession.create(await readFile(join(modelDir, manifest.fullModel!.file)), { intraOpNumThreads: 1 });
   const out = await session.run({ [manifest.input.name]: new ort.Tensor('float32', images.data, images.dims) });
@@ -231,7 +231,7 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
   });
 
   it('the core engine checks the flat input size too, handles an empty batch and single samples', async () => {
-    const engine = await EarlyExitEngine.load({ manifest, readFile: (f) => readFile(join(modelDir, f)) }, createNodeBackend({ intraOpThreads: 1 }));
+    const engine = await EarlyExitEngine.load({ manifest, readFile: (f) => readFile(join(modelDir, f)) }, createNodeBackend({ threads: 1 }));
     try {
       await expect(engine.classify(images.data, N + 1)).rejects.toThrow(/input: expected 65 × 1×28×28 = 50960 float32 values .* got 50176/);
       expect(await engine.classify(new Float32Array(0), 0)).toEqual([]);
@@ -246,7 +246,7 @@ describe.skipIf(!HAVE_DATA)('runtime: EarlyExitEngine on a real exported model',
 
   it('the fused graph decides exactly as the staged engine, at thresholds equal to a confidence, for every criterion', async () => {
     const read = (f: string) => readFile(join(modelDir, f));
-    const backend = createNodeBackend({ intraOpThreads: 1 });
+    const backend = createNodeBackend({ threads: 1 });
     const fused = await EarlyExitEngine.load({ manifest, readFile: read }, backend);
     const K = manifest.stages.length;
     const C = manifest.classNames.length;

@@ -171,7 +171,7 @@ describe.skipIf(!HAVE_DATA)('runtime: the embedded API', () => {
   it('runs fused on two threads with and without spinning alike, and rejects a spinning flag that is not a boolean', async () => {
     const results = [];
     for (const spinning of [true, false]) {
-      const m = await AdaptiveModel.load(modelDir, { intraOpThreads: 2, spinning });
+      const m = await AdaptiveModel.load(modelDir, { threads: 2, spinning });
       try {
         expect(m.execution).toBe('fused');
         results.push(summary(await m.classify(images)));

@@ -5,7 +5,7 @@
  */
 import { anytimeAccuracy } from './anytime.js';
 import { budgetedBatch, defaultPolicy } from '../../calibration/budgeted.js';
-import { DEFAULT_CRITERION, exitScores, type ConfidenceCriterion } from '../../calibration/confidence.js';
+import { DEFAULT_CRITERION, exitScores, type ExitCriterion } from '../../calibration/confidence.js';
 import { EvalInputError, type ExitOutputs } from '../../calibration/exit-outputs.js';
 import { EVAL_RESULT_FORMAT, EVAL_RESULT_VERSION, type EvalResult } from './result.js';
 
@@ -18,7 +18,7 @@ export interface EvaluateOptions {
   /** Cumulative cost of each exit, millions of mult-adds. */
   mflops: readonly number[];
   /** @defaultValue 'max-softmax' */
-  criterion?: ConfidenceCriterion;
+  criterion?: ExitCriterion;
   /** @defaultValue 0.05 … 2.00 */
   ps?: readonly number[];
   /** Accuracy points below the last exit's the default policy may give up. @defaultValue 0.5 */

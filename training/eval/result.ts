@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { formatIssues } from '../models/config.js';
 import type { AnytimeRow } from './anytime.js';
 import type { BudgetPoint, DefaultPolicy } from '../../calibration/budgeted.js';
-import { CONFIDENCE_CRITERIA, type ConfidenceCriterion } from '../../calibration/confidence.js';
+import { EXIT_CRITERIA, type ExitCriterion } from '../../calibration/confidence.js';
 
 export const EVAL_RESULT_FORMAT = 'adaptive-exit-eval';
 export const EVAL_RESULT_VERSION = 1;
@@ -24,7 +24,7 @@ export interface EvalResult {
   /** Run name, for plot legends. */
   name?: string | undefined;
   /** Criterion the thresholds compare; a deployment must compute the same one. */
-  criterion: ConfidenceCriterion;
+  criterion: ExitCriterion;
   numExits: number;
   numClasses: number;
   /** Cumulative cost of each exit, millions of mult-adds. */
@@ -68,7 +68,7 @@ export const EvalResultSchema = z
     format: z.literal(EVAL_RESULT_FORMAT),
     formatVersion: z.literal(EVAL_RESULT_VERSION),
     name: z.string().optional(),
-    criterion: z.enum(CONFIDENCE_CRITERIA),
+    criterion: z.enum(EXIT_CRITERIA),
     numExits: count,
     numClasses: count,
     mflops: z.array(finite.nonnegative()),

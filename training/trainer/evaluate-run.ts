@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { loadValidationSplit } from '../../datasets/index.js';
-import { evaluateExits, evalResultSeries, renderAccuracyPlot, writeEvalResult, type ConfidenceCriterion, type EvalResult } from '../eval/index.js';
+import { evaluateExits, evalResultSeries, renderAccuracyPlot, writeEvalResult, type ExitCriterion, type EvalResult } from '../eval/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { exitCosts } from '../models/cost.js';
 import { loadModel } from '../models/weights.js';
@@ -17,7 +17,7 @@ import { readRunConfig, RUN_MODEL_DIR, SPLIT_FILE } from './train-run.js';
 export const EVAL_PLOT_FILE = 'eval.svg';
 
 export interface EvaluateRunOptions {
-  criterion?: ConfidenceCriterion;
+  criterion?: ExitCriterion;
   batchSize?: number;
   log?: (line: string) => void;
 }

@@ -64,7 +64,7 @@ export class ModelRegistry {
         try {
           // The provider the event-loop copy ended up on (after any fallback), so both copies agree.
           const provider = model.executionProvider === 'custom' ? 'cpu' : model.executionProvider;
-          worker = options.inferenceWorker === false ? undefined : await WorkerModel.start(dir, model.manifest, { ...sessionOptions, executionProvider: provider });
+          worker = options.inferenceWorker === false ? undefined : await WorkerModel.start(dir, model, { ...sessionOptions, executionProvider: provider });
         } catch (e) {
           await model.close();
           throw e;

@@ -12,13 +12,22 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Manifest } from '../manifest/index.js';
-import type { Budget, ClassifyOptions, ClassifyResult, TensorInput } from '../runtime/node/index.js';
+import { BudgetError, InferenceError, InputError, ModelClosedError, ModelLoadError, type Budget, type ClassifyOptions, type ClassifyResult, type TensorInput } from '../runtime/node/index.js';
 import type { WorkerData, WorkerRequest } from './inference-worker.js';
 
 /** Where a batch runs: the model on the event loop, or a {@link WorkerModel}. */
 export interface BatchRunner {
   readonly manifest: Manifest;
   classify(input: TensorInput, options: ClassifyOptions): Promise<ClassifyResult[]>;
+}
+
+/** The runtime's error classes, rebuilt from their names on this side of the thread boundary (errors cross as plain objects), so the server maps them to the same statuses as in-thread errors. */
+const ERROR_CLASSES: Record<string, new (message: string) => Error> = { InputError, BudgetError, ModelLoadError, ModelClosedError, InferenceError };
+
+/** What the worker's copy runs for: the event-loop model, whose `closed` state the worker's copy follows. */
+interface Owner {
+  readonly manifest: Manifest;
+  readonly closed: boolean;
 }
 
 type Reply = { type: 'ready' } | { type: 'result'; id: number; results: ClassifyResult[] } | { type: 'error'; id: number; name: string; message: string };
@@ -30,15 +39,19 @@ export class WorkerModel implements BatchRunner {
   private nextId = 0;
   private failure: Error | undefined;
 
-  private constructor(worker: Worker, manifest: Manifest) {
+  private constructor(
+    worker: Worker,
+    private readonly owner: Owner,
+  ) {
     this.worker = worker;
-    this.manifest = manifest;
+    this.manifest = owner.manifest;
+    const manifest = owner.manifest;
     worker.on('message', (msg: Reply) => {
       if (msg.type === 'ready') return;
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
       if (msg.type === 'result') p?.resolve(msg.results);
-      else p?.reject(Object.assign(new Error(msg.message), { name: msg.name }));
+      else p?.reject(new (ERROR_CLASSES[msg.name] ?? Error)(msg.message));
     });
     const fail = (e: Error) => {
       this.failure ??= e;
@@ -50,21 +63,22 @@ export class WorkerModel implements BatchRunner {
   }
 
   /**
-   * Starts a worker that loads `dir` with the same options as the model on the event loop
-   * (whose manifest, already validated, is `manifest`).
+   * Starts a worker that loads `dir` with the same options as `owner`, the model on the event loop
+   * (whose manifest is already validated). When `owner` is closed, so is this copy to callers.
    * @throws Error when the worker cannot load the model.
    */
-  static async start(dir: string, manifest: Manifest, options: WorkerData['options']): Promise<WorkerModel> {
+  static async start(dir: string, owner: Owner, options: WorkerData['options']): Promise<WorkerModel> {
     const ts = import.meta.url.endsWith('.ts');
     const entry = new URL(ts ? './inference-worker-entry.mjs' : './inference-worker.js', import.meta.url);
     const worker = new Worker(entry, { workerData: { dir, options } satisfies WorkerData });
     const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [Reply];
     if (first.type !== 'ready') throw new Error(`inference worker of ${dir}: unexpected first message ${first.type}.`);
-    return new WorkerModel(worker, manifest);
+    return new WorkerModel(worker, owner);
   }
 
   /** Classifies one batch in the worker; the tensor's buffer is handed over (not copied), so the caller must not use it again. */
   classify(input: TensorInput, options: ClassifyOptions): Promise<ClassifyResult[]> {
+    if (this.owner.closed) return Promise.reject(new ModelClosedError('classify: the model was closed (its sessions are released); load it again.'));
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const n = input.dims[0]!;

@@ -5,6 +5,8 @@
  * in one batch, per-sample budgets, `stream` and concurrent callers; no carried tensor reaches
  * host memory (`deviceDownloads === 0`); every GPU buffer is freed when a call ends, fails, or
  * its stream consumer stops early; without an adapter the runtime warns once and runs on the CPU.
+ * Also: both `preferredLayout`s give the CPU results, and onnxruntime-node still offers no way to
+ * turn on graph capture (docs/gpu.md, "What was tried on WebGPU").
  * Sessions are loaded once: shader compilation is slow on a software adapter.
  */
 import { execFileSync } from 'node:child_process';

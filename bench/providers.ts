@@ -1,10 +1,13 @@
 /**
  * @module bench/providers
- * `npm run bench:providers -- [--model DIR] [--providers cpu,webgpu,webgpu-fused,cuda] [--images N]
+ * `npm run bench:providers -- [--model DIR] [--providers cpu,webgpu,webgpu-fused,webgpu-nchw,webgpu-nhwc,cuda] [--images N]
  * [--batches 1,64,256,1024] [--cell-seconds S] [--threads T] [--out FILE.json]`:
  * the same model on each onnxruntime-node execution provider, the check to run on a lent GPU.
  *
- * `webgpu-fused` is WebGPU with the fused graph (`fusedOnGpu`) instead of stage by stage.
+ * `webgpu-fused` is WebGPU with the fused graph (`fusedOnGpu`) instead of stage by stage;
+ * `webgpu-nchw` and `webgpu-nhwc` are WebGPU stage by stage with that `preferredLayout` (plain
+ * `webgpu` takes onnxruntime's default, NHWC in 1.30). Graph capture has no setup: onnxruntime-node
+ * cannot turn it on (docs/gpu.md).
  * For each provider: which one the sessions really got (a provider that cannot start falls back
  * to the CPU with a warning, which is recorded), agreement with the CPU provider (largest logit
  * difference per exit; exits and predictions under the default policy), and for each batch size
@@ -21,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readManifest, trainingProvenance, type Manifest } from '../manifest/index.js';
-import { AdaptiveModel, NODE_EXECUTION_PROVIDERS, type Budget, type ClassifyResult, type NodeExecutionProvider } from '../runtime/node/index.js';
+import { AdaptiveModel, NODE_EXECUTION_PROVIDERS, type AdaptiveModelOptions, type Budget, type ClassifyResult, type NodeExecutionProvider } from '../runtime/node/index.js';
 import { readTestTensor, type TestTensor } from './test-set.js';
 
 const BUNDLED_MODEL = resolve(import.meta.dirname, '../models/msdnet-cifar10');
@@ -46,8 +49,15 @@ function positiveList(name: string, v: string): number[] {
   if (list.length === 0 || list.some((x) => !Number.isInteger(x) || x < 1)) fail(`--${name} expects positive integers separated by commas, got ${JSON.stringify(v)}.`);
   return list;
 }
-type Setup = NodeExecutionProvider | 'webgpu-fused';
-const SETUPS: readonly Setup[] = [...NODE_EXECUTION_PROVIDERS, 'webgpu-fused'];
+/** What each `--providers` entry loads: a provider, or WebGPU with one of its options. */
+const SETUP_OPTIONS = {
+  ...(Object.fromEntries(NODE_EXECUTION_PROVIDERS.map((p) => [p, { executionProvider: p }])) as Record<NodeExecutionProvider, AdaptiveModelOptions>),
+  'webgpu-fused': { executionProvider: 'webgpu', fusedOnGpu: true },
+  'webgpu-nchw': { executionProvider: 'webgpu', preferredLayout: 'NCHW' },
+  'webgpu-nhwc': { executionProvider: 'webgpu', preferredLayout: 'NHWC' },
+} satisfies Record<string, AdaptiveModelOptions>;
+type Setup = keyof typeof SETUP_OPTIONS;
+const SETUPS = Object.keys(SETUP_OPTIONS) as Setup[];
 const providers = flags.providers!.split(',') as Setup[];
 for (const p of providers) if (!SETUPS.includes(p)) fail(`--providers: unknown provider ${JSON.stringify(p)}; known: ${SETUPS.join(', ')}.`);
 if (providers[0] !== 'cpu') providers.unshift('cpu'); // the reference every other provider is compared with
@@ -172,8 +182,7 @@ const fullMflops = manifest.stages.at(-1)!.cumulativeMflops;
 for (const requested of providers) {
   const warnings: string[] = [];
   const t0 = performance.now();
-  const executionProvider = requested === 'webgpu-fused' ? 'webgpu' : requested;
-  const model = await AdaptiveModel.load(modelDir, { executionProvider, fusedOnGpu: requested === 'webgpu-fused', threads, warn: (m) => warnings.push(m) });
+  const model = await AdaptiveModel.load(modelDir, { ...SETUP_OPTIONS[requested], threads, warn: (m) => warnings.push(m) });
   const loadMs = performance.now() - t0;
   process.stderr.write(`${requested}: sessions on ${model.executionProvider} (${model.execution})${warnings.length ? ` (${warnings[0]})` : ''}\n`);
   const logits = await allExitLogits(model);

@@ -52,7 +52,21 @@ export interface NodeBackendOptions {
    * @defaultValue false
    */
   fusedOnGpu?: boolean;
+  /**
+   * On WebGPU, the layout onnxruntime's WebGPU provider runs convolutions and pooling in.
+   * onnxruntime-node 1.30 picks 'NHWC' when none is given, and then wraps the layout-sensitive
+   * nodes of each stage in `Transpose` dispatches (checked here: 5 of the 38 dispatches of the
+   * bundled model's stage 1 per run); 'NCHW', the exported graphs' own layout, needs none (33).
+   * Both give the CPU's results (tested on SwiftShader); which is faster on a real GPU is not
+   * measured yet (`bench:providers --providers cpu,webgpu,webgpu-nchw`). Ignored on other providers.
+   * @defaultValue onnxruntime's choice (NHWC in 1.30)
+   */
+  preferredLayout?: WebGpuLayout;
 }
+
+/** The layouts {@link NodeBackendOptions.preferredLayout} accepts. */
+export const WEBGPU_LAYOUTS = Object.freeze(['NCHW', 'NHWC'] as const);
+export type WebGpuLayout = (typeof WEBGPU_LAYOUTS)[number];
 
 /** A {@link StageBackend} that also says which execution provider its sessions got. */
 export interface NodeStageBackend extends StageBackend {
@@ -65,9 +79,9 @@ export interface NodeStageBackend extends StageBackend {
 }
 
 /** Session options of this backend; exported so that a benchmark can run a baseline graph the same way. */
-export function nodeSessionOptions(provider: NodeExecutionProvider, threads: number, spinning: boolean): ort.InferenceSession.SessionOptions {
+export function nodeSessionOptions(provider: NodeExecutionProvider, threads: number, spinning: boolean, layout?: WebGpuLayout): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: [provider],
+    executionProviders: [provider === 'webgpu' && layout ? { name: 'webgpu', preferredLayout: layout } : provider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -104,6 +118,8 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   const spinning = options.spinning ?? true;
   if (typeof spinning !== 'boolean') throw new RangeError(`spinning: expected true or false, got ${JSON.stringify(spinning)}.`);
   if (options.fusedOnGpu !== undefined && typeof options.fusedOnGpu !== 'boolean') throw new RangeError(`fusedOnGpu: expected true or false, got ${JSON.stringify(options.fusedOnGpu)}.`);
+  const layout = options.preferredLayout;
+  if (layout !== undefined && !(WEBGPU_LAYOUTS as readonly string[]).includes(layout)) throw new RangeError(`preferredLayout: expected one of ${WEBGPU_LAYOUTS.join(', ')}, got ${JSON.stringify(layout)}.`);
   let provider: NodeExecutionProvider = requested;
   const helperOptions = nodeSessionOptions(requested, threads, false);
   const device = new DeviceTensors(ort.Tensor, (bytes, location) => createOrtSession(bytes, { ...helperOptions, preferredOutputLocation: location }));
@@ -121,7 +137,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
     },
     async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
       if (provider !== 'cpu') {
-        const options = nodeSessionOptions(provider, threads, false);
+        const options = nodeSessionOptions(provider, threads, false, layout);
         try {
           return wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
         } catch (e) {
@@ -144,7 +160,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
       // On a GPU provider the fused graph's decisions (NonZero, Compress, If) run on the CPU with
       // copies at every exit; by default the stage-by-stage engine with device tensors runs there.
       // Its CPU-placed decision nodes are by design: onnxruntime's warning about them is not logged.
-      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, { ...nodeSessionOptions('webgpu', threads, false), logSeverityLevel: 3 }), device);
+      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, { ...nodeSessionOptions('webgpu', threads, false, layout), logSeverityLevel: 3 }), device);
       if (provider !== 'cpu') return null;
       return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
     },

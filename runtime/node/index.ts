@@ -5,7 +5,7 @@
  */
 export * from '../core/index.js';
 export { AdaptiveModel, type AdaptiveModelOptions } from './adaptive-model.js';
-export { createNodeBackend, nodeSessionOptions, NODE_EXECUTION_PROVIDERS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend } from './backend.js';
+export { createNodeBackend, nodeSessionOptions, NODE_EXECUTION_PROVIDERS, WEBGPU_LAYOUTS, type NodeBackendOptions, type NodeExecutionProvider, type NodeStageBackend, type WebGpuLayout } from './backend.js';
 export { decodeNodeImage, decodeWithSharp, MAX_INPUT_PIXELS, type NodeImage } from './decode-image.js';
 export { decodeSmallPng, isPng } from './small-png.js';
 export { calibrateModelDir, modelLabels, type CalibrateDirOptions } from './calibrate-dir.js';

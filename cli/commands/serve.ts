@@ -12,6 +12,8 @@ import { choiceFlag, intFlag } from '../parse-flags.js';
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function serveCommand(): Command {
+  // An empty variable (`PORT= npm start`) counts as unset, as in most servers, rather than as a bad port.
+  for (const name of ['HOST', 'PORT', 'GRPC_PORT']) if (process.env[name] === '') delete process.env[name];
   return new Command('serve')
     .description('serve exported models over HTTP with early exit (default: the bundled model)')
     .option('--model <dir...>', 'model directories written by `adaptive-exit export` (the first is the default model)')

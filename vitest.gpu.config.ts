@@ -6,7 +6,8 @@
  * dynamic loader reads LD_LIBRARY_PATH only when a process starts.
  */
 import { existsSync } from 'node:fs';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.base.ts';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
@@ -14,7 +15,7 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
   process.env.LD_LIBRARY_PATH = ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
 }
 
-export default defineConfig({
+export default mergeConfig(base, defineConfig({
   test: {
     include: ['test/**/*.gpu.test.ts'],
     pool: 'forks',
@@ -23,4 +24,4 @@ export default defineConfig({
     testTimeout: 90_000,
     hookTimeout: 90_000,
   },
-});
+}));

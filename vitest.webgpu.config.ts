@@ -1,10 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.base.ts';
 
 /**
  * `npm run test:webgpu-train`: the WebGPU training tests, on whatever adapter Dawn finds (the
  * script points Vulkan at SwiftShader, Chromium's software driver). Kept out of `npm test`.
  */
-export default defineConfig({
+export default mergeConfig(base, defineConfig({
   test: {
     include: ['test/**/*.webgpu.test.ts'],
     // One worker: a second Dawn device on a software rasteriser only competes for the same cores.
@@ -12,4 +13,4 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
-});
+}));

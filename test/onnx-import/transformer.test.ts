@@ -121,6 +121,28 @@ describe.skipIf(TORCH_UNAVAILABLE !== undefined)('an early-exit transformer with
     }
   });
 
+  it('calibrates on labelled token ids through the embedded API, then honours an avgMflops budget', async () => {
+    const model = await AdaptiveModel.load(at('model'));
+    try {
+      const n = 24;
+      const ids = tokens(n, 5);
+      // Labels: the last exit's own predictions, so the table has something to trade off.
+      const last = await model.classify({ data: ids, dims: [n, SEQ] }, { budget: { maxExit: 3, thresholds: [2, 2, 2] } });
+      const result = await model.calibrate({ input: { data: ids, dims: [n, SEQ] }, labels: last.map((r) => r.classIndex) }, { batchSize: 10 });
+      expect(result.exitAccuracy).toHaveLength(3);
+      expect(result.exitAccuracy[2]).toBe(100);
+      const budget = manifest.stages[1]!.cumulativeMflops;
+      model.resetStats();
+      const results = await model.classify({ data: ids, dims: [n, SEQ] }, { budget: { avgMflops: budget } });
+      // The table was measured on these very samples, so their mean cost keeps to the budget.
+      const mean = results.reduce((acc, r) => acc + r.mflops, 0) / n;
+      expect(mean).toBeLessThanOrEqual(budget * (1 + 1e-9));
+      expect(model.stats.rowsPerStage[2]).toBeLessThan(n);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('rejects float input, images and wrong sequence lengths with clear errors', async () => {
     const model = await AdaptiveModel.load(at('model'));
     try {

@@ -241,6 +241,10 @@ export class AdaptiveModelBase<I> {
         throw new InputError(`input.dims: expected [n, ${want.join(', ')}] (${declared.layout}, as manifest.input.dims ${JSON.stringify(declared.dims)}), got ${JSON.stringify(dims)}.`);
       }
       const n = dims[0]!;
+      const count = n * want.reduce((x, y) => x * y, 1);
+      if (input.data.length !== count) {
+        throw new InputError(`input.data: expected ${n}×${want.join('×')} = ${count} values for dims ${JSON.stringify(dims)}, got ${input.data.length}.`);
+      }
       checkInputBatch(this.manifest, input.data, n);
       return { data: input.data, n };
     }

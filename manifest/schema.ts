@@ -14,6 +14,9 @@
  * 1.2.0 adds imported models (onnx-import): `provenance` is either a training run or an import
  * (`kind: 'import'`, the source file and its SHA-256, the command line), `preprocessing` may be
  * absent (the model takes tensors only), and an uncalibrated default policy has no `valAccuracy`.
+ * 1.3.0 adds token inputs: `input` is either an NCHW float32 image tensor or int64 token ids
+ * `[batch, sequence]` (`layout: 'tokens'`, imported early-exit transformers); the stage input
+ * with role `image` is then the token ids (the role means "the model input").
  *
  * Compatibility: objects are not strict; keys this version does not know are dropped when
  * parsing, so a reader accepts manifests of a later MINOR version. A different MAJOR version is
@@ -22,7 +25,7 @@
 import { z } from 'zod';
 
 /** The manifest format version this code writes and reads (semver). */
-export const MANIFEST_SCHEMA_VERSION = '1.2.0';
+export const MANIFEST_SCHEMA_VERSION = '1.3.0';
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
@@ -180,13 +183,22 @@ const ManifestObjectSchema = z.object({
   model: z.object({ id: name, version: name, description: z.string().optional() }),
   task: z.literal('image-classification'),
   classNames: z.array(name).min(1).describe('One per class, in logit order.'),
-  input: z.object({
-    name,
-    dims: z.tuple([z.literal(BATCH_DIM), posInt, posInt, posInt]).describe('["batch", C, H, W].'),
-    layout: z.literal('NCHW'),
-    dtype: z.literal('float32'),
-    batchAxis: z.literal(0),
-  }),
+  input: z.discriminatedUnion('layout', [
+    z.object({
+      name,
+      dims: z.tuple([z.literal(BATCH_DIM), posInt, posInt, posInt]).describe('["batch", C, H, W].'),
+      layout: z.literal('NCHW'),
+      dtype: z.literal('float32'),
+      batchAxis: z.literal(0),
+    }),
+    z.object({
+      name,
+      dims: z.tuple([z.literal(BATCH_DIM), posInt]).describe('["batch", sequence length].'),
+      layout: z.literal('tokens').describe('Token ids, one row of a fixed length per sample (since 1.3.0).'),
+      dtype: z.literal('int64'),
+      batchAxis: z.literal(0),
+    }),
+  ]),
   preprocessing: z
     .object({
       resize: z.object({ height: posInt, width: posInt, mode: z.enum(RESIZE_MODES), fit: z.enum(RESIZE_FITS) }),
@@ -252,7 +264,7 @@ function checkStages(m: ManifestObject, report: Report): void {
 
     for (const [j, t] of stage.inputs.entries()) {
       if (typeof t.dims[0] !== 'string') report(at('inputs', j, 'dims', 0), `axis 0 must be symbolic (a batch or rows name), got ${t.dims[0]}.`);
-      const wantType = t.role.kind === 'row-indices' ? 'int64' : 'float32';
+      const wantType = t.role.kind === 'row-indices' ? 'int64' : t.role.kind === 'image' ? m.input.dtype : 'float32';
       if (t.dtype !== wantType) report(at('inputs', j, 'dtype'), `a ${t.role.kind} input must be ${wantType}, got ${t.dtype}.`);
       const role = t.role;
       if (role.kind === 'image') {
@@ -332,9 +344,13 @@ function checkFrom(
 }
 
 function checkInputAndPreprocessing(m: ManifestObject, report: Report): void {
-  const [, C, H, W] = m.input.dims;
   const pre = m.preprocessing;
   if (!pre) return checkClassNames(m, report);
+  if (m.input.layout !== 'NCHW') {
+    report(['preprocessing'], `image preprocessing needs an NCHW image input, but input.layout is ${m.input.layout}.`);
+    return checkClassNames(m, report);
+  }
+  const [, C, H, W] = m.input.dims;
   if (pre.mean.length !== C) report(['preprocessing', 'mean'], `expected ${C} values (channels of input.dims), got ${pre.mean.length}.`);
   if (pre.std.length !== C) report(['preprocessing', 'std'], `expected ${C} values (channels of input.dims), got ${pre.std.length}.`);
   const wantC = pre.channelOrder === 'GRAY' ? 1 : 3;

@@ -51,6 +51,11 @@ export interface ImportOptions {
   classNames?: readonly string[];
   /** Accept images: resize to height×width and normalise. Without it the model takes tensors only. */
   image?: ImageOptions;
+  /**
+   * For an int64 token-id input `[batch, seq]` whose sequence axis is symbolic: the length every
+   * sample has (the manifest's input dims are fixed but for the batch).
+   */
+  sequenceLength?: number;
   /** The command line, recorded in the manifest. */
   command?: string;
   log?: (line: string) => void;
@@ -95,6 +100,43 @@ function chooseInput(graph: OnnxGraph, wanted: string | undefined, file: string)
   return { name: chosen, dims, elemType: t.elemType };
 }
 
+const FLOAT32 = 1;
+const INT64 = 7;
+type ChosenInput = ReturnType<typeof chooseInput>;
+
+/** An image input: float32 [batch, C, H, W]; --image fills symbolic H and W. */
+function imageInput(input: ChosenInput, options: ImportOptions): Manifest['input'] {
+  if (input.elemType !== FLOAT32) throw new ImportError(`input "${input.name}": expected float32 (an NCHW image tensor) or int64 (token ids [batch, seq]), got ONNX type ${input.elemType}.`);
+  if (options.sequenceLength !== undefined) throw new ImportError(`--seq-len: the input "${input.name}" is a float32 image tensor, not token ids.`);
+  if (input.dims.length !== 4) throw new ImportError(`input "${input.name}": expected 4 dims [batch, C, H, W], got ${JSON.stringify(input.dims)}.`);
+  const [, C, H0, W0] = input.dims;
+  if (typeof C !== 'number') throw new ImportError(`input "${input.name}": the channel axis must be fixed, got ${JSON.stringify(input.dims)}.`);
+  const fix = (d: number | string, given: number | undefined, axis: string): number => {
+    if (typeof d === 'number') {
+      if (given !== undefined && given !== d) throw new ImportError(`--image: the model's input ${axis} is ${d}, got ${given}.`);
+      return d;
+    }
+    if (given === undefined) throw new ImportError(`input "${input.name}": ${axis} is symbolic (${JSON.stringify(input.dims)}); pass --image HxW to fix it.`);
+    return given;
+  };
+  const H = fix(H0!, options.image?.height, 'height');
+  const W = fix(W0!, options.image?.width, 'width');
+  return { name: input.name, dims: [BATCH_DIM, C, H, W], layout: 'NCHW', dtype: 'float32', batchAxis: 0 };
+}
+
+/** A token-id input: int64 [batch, seq]; --seq-len fixes a symbolic sequence axis. */
+function tokenInput(input: ChosenInput, options: ImportOptions): Manifest['input'] {
+  if (options.image) throw new ImportError(`--image: the input "${input.name}" is int64 token ids, not an image; leave out --image (the model takes token-id tensors).`);
+  if (input.dims.length !== 2) throw new ImportError(`input "${input.name}": int64 token ids must be [batch, seq], got ${JSON.stringify(input.dims)}.`);
+  const seq = input.dims[1]!;
+  const given = options.sequenceLength;
+  if (given !== undefined && (!Number.isInteger(given) || given < 1)) throw new ImportError(`--seq-len: expected a positive integer, got ${given}.`);
+  if (typeof seq === 'number' && given !== undefined && given !== seq) throw new ImportError(`--seq-len: the model's sequence length is ${seq}, got ${given}.`);
+  const length = typeof seq === 'number' ? seq : given;
+  if (length === undefined) throw new ImportError(`input "${input.name}": the sequence axis is symbolic (${JSON.stringify(input.dims)}); pass --seq-len N to fix it.`);
+  return { name: input.name, dims: [BATCH_DIM, length], layout: 'tokens', dtype: 'int64', batchAxis: 0 };
+}
+
 /**
  * Imports `file` into `outDir`.
  * @throws ImportError naming the problem (nothing written): see the module comment and the CLI help.
@@ -117,25 +159,12 @@ export async function importModel(file: string, outDir: string, options: ImportO
     throw new ImportError(`--exits: "${e}" is not a graph output of ${file} (its outputs: ${outputs.map((o) => `"${o}"`).join(', ')}).`);
   }
 
-  // The input: image-shaped float32 [batch, C, H, W]; --image fills symbolic H and W.
   const input = chooseInput(graph, options.input, file);
-  if (input.elemType !== 1) throw new ImportError(`input "${input.name}": expected float32 (an NCHW image tensor), got ONNX type ${input.elemType}; this version imports float image models.`);
-  if (input.dims.length !== 4) throw new ImportError(`input "${input.name}": expected 4 dims [batch, C, H, W], got ${JSON.stringify(input.dims)}.`);
-  const [, C, H0, W0] = input.dims;
-  if (typeof C !== 'number') throw new ImportError(`input "${input.name}": the channel axis must be fixed, got ${JSON.stringify(input.dims)}.`);
-  const fix = (d: number | string, given: number | undefined, axis: string): number => {
-    if (typeof d === 'number') {
-      if (given !== undefined && given !== d) throw new ImportError(`--image: the model's input ${axis} is ${d}, got ${given}.`);
-      return d;
-    }
-    if (given === undefined) throw new ImportError(`input "${input.name}": ${axis} is symbolic (${JSON.stringify(input.dims)}); pass --image HxW to fix it.`);
-    return given;
-  };
-  const H = fix(H0!, options.image?.height, 'height');
-  const W = fix(W0!, options.image?.width, 'width');
+  const declared = input.elemType === INT64 ? tokenInput(input, options) : imageInput(input, options);
+  const sample = declared.dims.slice(1) as number[];
 
   log(`probing tensor shapes of ${source.fileName} with onnxruntime`);
-  const shapes = await probeShapes(source.model, graph, { name: input.name, sampleDims: [C, H, W], dtype: 'float32' }, file);
+  const shapes = await probeShapes(source.model, graph, { name: input.name, sampleDims: sample, dtype: declared.dtype }, file);
 
   // Exits: float [batch, N], one N for all.
   let numClasses: number | undefined;
@@ -191,7 +220,7 @@ export async function importModel(file: string, outDir: string, options: ImportO
     return a + (FLOAT_TYPES.has(t.dataType) ? t.dims.reduce((m: number, d) => m * toNumber(d), 1) : 0);
   }, 0);
   const params = plans.map(paramCount);
-  const tensor = (name: string, t: ProbedTensor) => ({ name, dims: batchDims(t), dtype: t.dtype as 'float32' });
+  const tensor = (name: string, t: ProbedTensor) => ({ name, dims: batchDims(t), dtype: t.dtype as 'float32' | 'int64' });
   const stages = plans.map((p, k) => ({
     index: p.index,
     file: `stage_${p.index}.onnx`,
@@ -211,8 +240,9 @@ export async function importModel(file: string, outDir: string, options: ImportO
   }));
 
   let preprocessing: Preprocessing | undefined;
-  if (options.image) {
+  if (options.image && declared.layout === 'NCHW') {
     const im = options.image;
+    const [, C, H, W] = declared.dims;
     const channelOrder = im.channelOrder ?? (C === 1 ? 'GRAY' : 'RGB');
     preprocessing = {
       resize: { height: H, width: W, mode: 'bilinear', fit: 'fill' },
@@ -229,7 +259,7 @@ export async function importModel(file: string, outDir: string, options: ImportO
       model: { id: options.id ?? source.fileName.replace(/\.onnx$/i, ''), version: options.version ?? '1.0.0', description: `Imported from ${source.fileName}: ${exits.length} exits (${exits.join(', ')}).` },
       task: 'image-classification',
       classNames,
-      input: { name: input.name, dims: [BATCH_DIM, C, H, W], layout: 'NCHW', dtype: 'float32', batchAxis: 0 },
+      input: declared,
       ...(preprocessing ? { preprocessing } : {}),
       stages,
       ...manifestPolicy('max-softmax', [], undefined, { numExits: exits.length, totalMflops: cumulative.at(-1)! }),

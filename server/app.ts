@@ -8,7 +8,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { pino, type Logger } from 'pino';
-import type { ClassifyResult, StageEvent } from '../runtime/node/index.js';
+import { sampleDims, type ClassifyResult, type InputData, type StageEvent } from '../runtime/node/index.js';
 import { HttpError, toHttpError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { modelSummary, type ModelRegistry, type ServedModel } from './model-registry.js';
@@ -143,13 +143,13 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     let fields: Record<string, unknown> = { ...query };
     if (type === 'application/json') {
       const b = req.body as Record<string, unknown> | undefined;
-      if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'invalid_input', 'expected a JSON object { "shape": [n, C, H, W], "data": [...] } with optional "budget" and "topK".');
-      const { shape, data, budget, topK, ...rest } = b;
+      if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'invalid_input', 'expected a JSON object { "shape": [n, ...], "data": [...] } with optional "dtype", "budget" and "topK".');
+      const { shape, data, dtype, budget, topK, ...rest } = b;
       const extra = Object.keys(rest);
-      if (extra.length > 0) throw new HttpError(400, 'invalid_input', `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((e) => `"${e}"`).join(', ')}; expected shape, data, budget, topK.`);
+      if (extra.length > 0) throw new HttpError(400, 'invalid_input', `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((e) => `"${e}"`).join(', ')}; expected shape, data, dtype, budget, topK.`);
       if (budget !== undefined && (typeof budget !== 'object' || budget === null || Array.isArray(budget))) throw new HttpError(400, 'invalid_budget', 'budget: expected an object.');
       fields = { ...fields, ...(budget as object | undefined), ...(topK !== undefined ? { topK } : {}) };
-      input = tensorFromJson(m, shape, data);
+      input = tensorFromJson(m, shape, data, dtype);
     } else if (type === 'multipart/form-data') {
       const files = (req.files as Express.Multer.File[] | undefined) ?? [];
       if (files.length === 0) throw new HttpError(400, 'invalid_input', 'the multipart body holds no image file.');
@@ -162,7 +162,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     }
     const options = parseRequestOptions(fields, m.model.manifest);
     const tDecode = performance.now();
-    const { data, n } = await m.model.preprocess(input);
+    const { data, n } = await m.model.modelInput(input);
     if (phases) phases.add('decode', performance.now() - tDecode);
     if (n === 0) throw new HttpError(400, 'invalid_input', 'no sample to classify.');
 
@@ -183,9 +183,8 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
   }
 
   /** One `exit` event per stage as it completes, then `result` (or `error`). */
-  async function streamExits(m: ServedModel, data: Float32Array, n: number, options: ReturnType<typeof parseRequestOptions>, res: Response, req: Request, start: number): Promise<void> {
-    const [, C, H, W] = m.model.manifest.input.dims;
-    const events = m.model.stream({ data, dims: [n, C, H, W] }, { budget: options.budget, topK: options.topK });
+  async function streamExits(m: ServedModel, data: InputData, n: number, options: ReturnType<typeof parseRequestOptions>, res: Response, req: Request, start: number): Promise<void> {
+    const events = m.model.stream({ data, dims: [n, ...sampleDims(m.model.manifest)] }, { budget: options.budget, topK: options.topK });
     let closed = false;
     req.on('close', () => (closed = true));
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
@@ -238,17 +237,34 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
   };
 }
 
-/** A JSON tensor body as the model's input: shape [n, C, H, W] (or [C, H, W] for one sample) and flat data. */
-function tensorFromJson(m: ServedModel, shape: unknown, data: unknown) {
-  const [, C, H, W] = m.model.manifest.input.dims;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || (shape.length !== 4 && shape.length !== 3)) {
-    throw new HttpError(400, 'invalid_input', `shape: expected [n, ${C}, ${H}, ${W}] or [${C}, ${H}, ${W}], got ${JSON.stringify(shape)}.`);
+/**
+ * A JSON tensor body as the model's input: shape [n, ...sample dims] (or the sample dims alone for
+ * one sample) and flat data; float32 values for an image model, integer token ids for a token
+ * model. `dtype`, when given, must be the model input's (a client states what it sends).
+ */
+function tensorFromJson(m: ServedModel, shape: unknown, data: unknown, dtype: unknown) {
+  const { input } = m.model.manifest;
+  const want = sampleDims(m.model.manifest);
+  const wanted = `[n, ${want.join(', ')}] or [${want.join(', ')}]`;
+  if (dtype !== undefined && dtype !== input.dtype) throw new HttpError(400, 'invalid_input', `dtype: this model's input "${input.name}" is ${input.dtype}, got ${JSON.stringify(dtype)}.`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || (shape.length !== want.length + 1 && shape.length !== want.length)) {
+    throw new HttpError(400, 'invalid_input', `shape: expected ${wanted}, got ${JSON.stringify(shape)}.`);
   }
-  const dims = shape.length === 3 ? [1, ...shape] : shape;
-  if (dims[1] !== C || dims[2] !== H || dims[3] !== W) throw new HttpError(400, 'invalid_input', `shape: expected [n, ${C}, ${H}, ${W}], got ${JSON.stringify(shape)}.`);
-  const count = dims[0]! * C * H * W;
-  if (!Array.isArray(data)) throw new HttpError(400, 'invalid_input', `data: expected a flat array of ${count} numbers, got ${data === null ? 'null' : typeof data}.`);
-  if (data.length !== count) throw new HttpError(400, 'invalid_input', `data: expected ${count} numbers for shape ${JSON.stringify(shape)}, got ${data.length}.`);
+  const dims = (shape.length === want.length ? [1, ...shape] : shape) as number[];
+  if (want.some((d, i) => dims[i + 1] !== d)) throw new HttpError(400, 'invalid_input', `shape: expected [n, ${want.join(', ')}], got ${JSON.stringify(shape)}.`);
+  const count = dims[0]! * want.reduce((a, b) => a * b, 1);
+  const what = input.dtype === 'int64' ? 'integers (token ids)' : 'numbers';
+  if (!Array.isArray(data)) throw new HttpError(400, 'invalid_input', `data: expected a flat array of ${count} ${what}, got ${data === null ? 'null' : typeof data}.`);
+  if (data.length !== count) throw new HttpError(400, 'invalid_input', `data: expected ${count} ${what} for shape ${JSON.stringify(shape)}, got ${data.length}.`);
+  if (input.dtype === 'int64') {
+    const ids = new BigInt64Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = data[i];
+      if (!Number.isSafeInteger(v)) throw new HttpError(400, 'invalid_input', `data[${i}]: expected an integer token id, got ${JSON.stringify(v)}.`);
+      ids[i] = BigInt(v as number);
+    }
+    return { data: ids, dims };
+  }
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     const v = data[i];

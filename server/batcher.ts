@@ -7,7 +7,7 @@
  * inference worker, a second may wait there: see `maxInFlight`); the
  * queue is bounded (`maxQueue` samples) so overload is refused early rather than piling up.
  */
-import type { Budget, ClassifyResult } from '../runtime/node/index.js';
+import { sampleDims, type Budget, type ClassifyResult, type InputData } from '../runtime/node/index.js';
 import { HttpError } from './errors.js';
 import type { BatchRunner } from './worker-model.js';
 
@@ -45,7 +45,7 @@ export interface BatchTiming {
 }
 
 interface Pending {
-  data: Float32Array;
+  data: InputData;
   queuedAt: number;
   timing: BatchTiming | undefined;
   n: number;
@@ -87,7 +87,7 @@ export class DynamicBatcher {
    * Queues `n` preprocessed samples with one budget, or an array of `n` budgets (one per sample).
    * @throws HttpError 503 (with Retry-After) when the queue is full.
    */
-  classify(data: Float32Array, n: number, budget: Budget | readonly Budget[] | undefined, topK: number, timing?: BatchTiming): Promise<ClassifyResult[]> {
+  classify(data: InputData, n: number, budget: Budget | readonly Budget[] | undefined, topK: number, timing?: BatchTiming): Promise<ClassifyResult[]> {
     if (n === 0) return Promise.resolve([]);
     if (this.queued + n > this.maxQueue) {
       return Promise.reject(new HttpError(503, 'queue_full', `the queue of model "${this.model.manifest.model.id}" is full (${this.queued} samples waiting, limit ${this.maxQueue}); retry shortly.`, { 'Retry-After': '1' }));
@@ -128,20 +128,20 @@ export class DynamicBatcher {
     // What is left may form the next batch while this one runs (maxInFlight > 1).
     this.schedule();
     const per = batch[0]!.data.length / batch[0]!.n;
-    const data = new Float32Array(size * per);
+    // The model input's element type: float32 images or int64 token ids.
+    const data = batch[0]!.data instanceof BigInt64Array ? new BigInt64Array(size * per) : new Float32Array(size * per);
     const budgets: Array<Budget | undefined> = [];
     let offset = 0;
     for (const p of batch) {
-      data.set(p.data, offset * per);
+      (data as Float32Array).set(p.data as Float32Array, offset * per);
       for (let i = 0; i < p.n; i++) budgets.push(Array.isArray(p.budget) ? (p.budget as readonly Budget[])[i] : (p.budget as Budget | undefined));
       offset += p.n;
     }
     const topK = Math.max(...batch.map((p) => p.topK));
-    const [, C, H, W] = this.model.manifest.input.dims;
     const t0 = performance.now();
     try {
       // Budgets were resolved per request before queueing, so a bad one cannot fail its batch-mates.
-      const results = await this.model.classify({ data, dims: [size, C, H, W] }, { budget: budgets as Budget[], topK });
+      const results = await this.model.classify({ data, dims: [size, ...sampleDims(this.model.manifest)] }, { budget: budgets as Budget[], topK });
       const ms = performance.now() - t0;
       this.onBatch?.(size, ms);
       offset = 0;

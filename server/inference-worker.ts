@@ -4,13 +4,13 @@
  * and classifies the batches the server's batcher posts, one at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { AdaptiveModel, type AdaptiveModelOptions, type Budget } from '../runtime/node/index.js';
+import { AdaptiveModel, type AdaptiveModelOptions, type Budget, type InputData } from '../runtime/node/index.js';
 
 export interface WorkerData {
   dir: string;
   options: Pick<AdaptiveModelOptions, 'threads' | 'executionProvider' | 'spinning'>;
 }
-export type WorkerRequest = { type: 'classify'; id: number; data: Float32Array; dims: number[]; budgets: Array<Budget | undefined>; topK: number } | { type: 'close' };
+export type WorkerRequest = { type: 'classify'; id: number; data: InputData; dims: number[]; budgets: Array<Budget | undefined>; topK: number } | { type: 'close' };
 
 const port = parentPort!;
 const { dir, options } = workerData as WorkerData;

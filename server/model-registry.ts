@@ -104,7 +104,7 @@ export function modelSummary(m: ServedModel, isDefault: boolean) {
     execution: m.model.execution,
     dataset: trainingProvenance(man.provenance)?.dataset ?? null,
     classNames: man.classNames,
-    input: { dims: man.input.dims, layout: man.input.layout },
+    input: { name: man.input.name, dims: man.input.dims, layout: man.input.layout, dtype: man.input.dtype },
     preprocessing: man.preprocessing ?? null,
     stages: man.stages.map((s) => ({ index: s.index, mflops: s.mflops, cumulativeMflops: s.cumulativeMflops, params: s.params })),
     fullMflops: m.fullMflops,

@@ -70,8 +70,9 @@ const schemas = {
     required: ['shape', 'data'],
     additionalProperties: false,
     properties: {
-      shape: { type: 'array', items: integer, minItems: 3, maxItems: 4, description: '[n, C, H, W] or [C, H, W], preprocessed as the manifest says.' },
-      data: { type: 'array', items: number, description: 'n·C·H·W numbers, row-major.' },
+      shape: { type: 'array', items: integer, minItems: 1, maxItems: 4, description: '[n, C, H, W] or [C, H, W], preprocessed as the manifest says; for a token model (input layout "tokens") [n, seq] or [seq].' },
+      data: { type: 'array', items: number, description: 'n·C·H·W numbers, row-major; for a token model n·seq integer token ids.' },
+      dtype: { type: 'string', enum: ['float32', 'int64'], description: "Optional: the element type sent; must be the model input's (GET /v1/models/{id} input.dtype)." },
       budget: { $ref: '#/components/schemas/Budget' },
       topK: integer,
     },
@@ -89,7 +90,7 @@ const schemas = {
       execution: { type: 'string', enum: ['fused', 'staged'], description: 'How requests without a deadline run: one call of the fused early-exit graph per batch, or one call per stage.' },
       dataset: { type: ['string', 'null'], description: 'The training dataset; null for an imported model.' },
       classNames: { type: 'array', items: string },
-      input: { type: 'object', required: ['dims', 'layout'], properties: { dims: { type: 'array', items: { type: ['integer', 'string'] } }, layout: string } },
+      input: { type: 'object', required: ['name', 'dims', 'layout', 'dtype'], properties: { name: string, dims: { type: 'array', items: { type: ['integer', 'string'] } }, layout: { type: 'string', enum: ['NCHW', 'tokens'] }, dtype: { type: 'string', enum: ['float32', 'int64'] } } },
       preprocessing: { type: ['object', 'null'], description: 'null: the model takes tensors only (imported without --image).' },
       stages: {
         type: 'array',

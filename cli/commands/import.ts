@@ -50,6 +50,7 @@ interface ImportFlags {
   std?: number[];
   pixelScale?: number;
   channelOrder?: (typeof CHANNEL_ORDERS)[number];
+  seqLen?: number;
 }
 
 async function classNames(opts: ImportFlags): Promise<string[] | undefined> {
@@ -82,6 +83,7 @@ export function importCommand(): Command {
     .option('--std <r,g,b>', 'per-channel std divided by (default 1)', numbersFlag('--std', true))
     .option('--pixel-scale <s>', 'factor applied to 0-255 pixel values first (default 1/255)', numberFlag('--pixel-scale', Number.MIN_VALUE))
     .option('--channel-order <order>', `${CHANNEL_ORDERS.join(' | ')} (default RGB, or GRAY for one channel)`, choiceFlag('--channel-order', CHANNEL_ORDERS))
+    .option('--seq-len <n>', 'for int64 token-id inputs [batch, seq] with a symbolic seq axis: the sequence length', numberFlag('--seq-len', 1))
     .action(async (model: string, opts: ImportFlags, command: Command) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const imageOnly = (['mean', 'std', 'pixelScale', 'channelOrder'] as const).filter((k) => opts[k] !== undefined);
@@ -95,6 +97,7 @@ export function importCommand(): Command {
         version: opts.modelVersion,
         force: opts.force,
         ...(names ? { classNames: names } : {}),
+        ...(opts.seqLen !== undefined ? { sequenceLength: opts.seqLen } : {}),
         ...(opts.image ? { image: { ...opts.image, mean: opts.mean, std: opts.std, pixelScale: opts.pixelScale, channelOrder: opts.channelOrder } } : {}),
         command: parsedCommandLine(command),
         log,

@@ -7,6 +7,7 @@
 import type { Manifest } from '../../manifest/index.js';
 import { valueInfo } from '../../onnx/index.js';
 import { Fusion } from './fuse-context.js';
+import { sampleDims } from './model-input.js';
 import { IMAGE_KEY } from './stage-plan.js';
 
 /** The composed graph's bytes and its outputs (exit k's logits at index k-1). */
@@ -26,8 +27,7 @@ export function composeFullGraph(manifest: Manifest, stageBytes: readonly Uint8A
     logits.push(stage.logits);
     live = stage.carry;
   }
-  const [, C, H, W] = manifest.input.dims;
-  f.main.graph.input = [valueInfo(f.image, 'float32', ['batch', C, H, W])];
+  f.main.graph.input = [valueInfo(f.image, manifest.input.dtype, ['batch', ...sampleDims(manifest)])];
   f.main.graph.output = logits.map((l) => f.logitsInfo(l, 'batch'));
   return { bytes: f.encode(), logits };
 }

@@ -16,6 +16,8 @@ import { FusedRunner } from './fused-runner.js';
 import { loadStageGraphs, type ModelFileReader } from './model-files.js';
 import type { ClassifyResult, StageEvent } from './results.js';
 import { StagedRunner } from './staged-run.js';
+import { checkInputBatch, sampleDims } from './model-input.js';
+import type { InputData } from './tensor.js';
 import { newStats, resetStats, type EngineStats } from './stats.js';
 
 export { sha256Hex } from './model-files.js';
@@ -129,10 +131,9 @@ export class EarlyExitEngine {
     return this.current.stages.length;
   }
 
-  /** The per-sample input dims [C, H, W]. */
-  get sampleDims(): [number, number, number] {
-    const [, c, h, w] = this.current.input.dims;
-    return [c, h, w];
+  /** The per-sample input dims: [C, H, W] for images, [sequence] for token ids. */
+  get sampleDims(): number[] {
+    return sampleDims(this.current);
   }
 
   /** Sets the {@link stats} counters back to zero. */
@@ -141,14 +142,15 @@ export class EarlyExitEngine {
   }
 
   /**
-   * Classifies `n` samples of `batch` (NCHW, float32, preprocessed as the manifest says).
+   * Classifies `n` samples of `batch`: NCHW float32 preprocessed as the manifest says, or int64
+   * token ids `[n, sequence]` for a model whose input layout is `tokens`.
    * Results come back in input order.
-   * @throws InputError when `batch` does not hold n×C×H×W values or `topK` is invalid.
+   * @throws InputError when `batch` is not of the input's element type or size, or `topK` is invalid.
    * @throws BudgetError when a budget cannot be applied (see {@link resolveBudget}).
    * @throws InferenceError when a session fails to run or returns outputs that do not fit.
    * @throws ModelClosedError after {@link release}.
    */
-  async classify(batch: Float32Array, n: number, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
+  async classify(batch: InputData, n: number, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
     const { budgets, topK } = this.validate(batch, n, options);
     if (this.fusedRunner?.loaded && n > 0 && budgets.every((b) => b.deadlineMs === Infinity)) {
       const results = await this.fusedRunner.classify(this.current, batch, n, budgets, topK);
@@ -166,21 +168,15 @@ export class EarlyExitEngine {
    * (anytime use): samples leaving there are marked `final`. Stopping the iteration early stops
    * the computation; the input is checked before the first stage runs.
    */
-  stream(batch: Float32Array, n: number, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
+  stream(batch: InputData, n: number, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
     // Validated here, so bad input throws at the call, not at the first `next()`.
     const { budgets, topK } = this.validate(batch, n, options);
     return this.staged.run(this.current, batch, n, budgets, topK, true);
   }
 
-  private validate(batch: Float32Array, n: number, options: ClassifyOptions): { budgets: ResolvedBudget[]; topK: number } {
+  private validate(batch: InputData, n: number, options: ClassifyOptions): { budgets: ResolvedBudget[]; topK: number } {
     if (this.released) throw new ModelClosedError('classify: the model was closed (its sessions are released); load it again.');
-    const [C, H, W] = this.sampleDims;
-    const per = C * H * W;
-    if (!(batch instanceof Float32Array)) throw new InputError(`input: expected a Float32Array, got ${Object.prototype.toString.call(batch)}.`);
-    if (!Number.isInteger(n) || n < 0) throw new InputError(`n: expected a non-negative integer sample count, got ${n}.`);
-    if (batch.length !== n * per) {
-      throw new InputError(`input: expected ${n} × ${C}×${H}×${W} = ${n * per} float32 values (NCHW, ${n} sample(s) of [${C}, ${H}, ${W}]), got ${batch.length}.`);
-    }
+    checkInputBatch(this.current, batch, n);
     const N = this.current.classNames.length;
     const topK = options.topK ?? Math.min(5, N);
     if (!Number.isInteger(topK) || topK < 0) throw new InputError(`topK: expected a non-negative integer, got ${topK}.`);

@@ -8,6 +8,7 @@
  */
 import { ATTRIBUTE_TYPE, attribute, modelProtoType, ONNX_DTYPE, tensor, valueInfo, type AttributeValue, type OnnxGraph, type OnnxTensor, type OnnxValueInfo } from '../../onnx/index.js';
 import type { ExitCriterion, Manifest } from '../../manifest/index.js';
+import { sampleDims } from './model-input.js';
 import { lastUses, outputKey, sourceKey } from './stage-plan.js';
 
 /** Input names of the fused graph (the image keeps the manifest's name). */
@@ -175,8 +176,7 @@ export class Fusion {
 
   /** Declares the main graph's inputs: images, per-row thresholds `[rows, K]` and caps `[rows]`. */
   setInputs(rows: number | string): void {
-    const [, C, H, W] = this.manifest.input.dims;
-    this.main.graph.input = [valueInfo(this.image, 'float32', [rows, C, H, W]), valueInfo(FUSED_THRESHOLDS, 'float32', [rows, this.K]), valueInfo(FUSED_CAPS, 'int64', [rows])];
+    this.main.graph.input = [valueInfo(this.image, this.manifest.input.dtype, [rows, ...sampleDims(this.manifest)]), valueInfo(FUSED_THRESHOLDS, 'float32', [rows, this.K]), valueInfo(FUSED_CAPS, 'int64', [rows])];
   }
 
   /** A float32 logits value info with `rows` rows. */

@@ -14,7 +14,8 @@ import { prediction, type ClassifyResult } from './results.js';
 import { serialized } from './session-queue.js';
 import { runStage } from './staged-run.js';
 import type { EngineStats } from './stats.js';
-import { isDeviceTensor, type CoreTensor } from './tensor.js';
+import { sampleDims } from './model-input.js';
+import { inputTensor, isDeviceTensor, type CoreTensor, type InputData } from './tensor.js';
 
 /** A fused graph and the session running it. */
 interface LoadedFused<G extends FusedGraph> {
@@ -89,7 +90,7 @@ export class FusedRunner {
    * changed. Returns null when no fused graph could be loaded (the caller runs stage by stage).
    * @throws InferenceError when the session fails or returns inconsistent outputs.
    */
-  async classify(manifest: Manifest, batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number): Promise<ClassifyResult[] | null> {
+  async classify(manifest: Manifest, batch: InputData, n: number, budgets: ResolvedBudget[], topK: number): Promise<ClassifyResult[] | null> {
     // Concurrent callers share one re-fuse for a changed criterion.
     if (this.fused && this.fused.batch.graph.criterion !== manifest.exitPolicy.criterion) {
       await (this.refusing ??= this.load(manifest).finally(() => (this.refusing = undefined)));
@@ -112,10 +113,9 @@ export class FusedRunner {
     await Promise.all(sessions.map((s) => s.release()));
   }
 
-  /** The fused graphs' feeds: the images with per-row thresholds and caps. */
-  private feeds(manifest: Manifest, batch: Float32Array, n: number, budgets: ResolvedBudget[]): Record<string, CoreTensor> {
+  /** The fused graphs' feeds: the model input (images or token ids) with per-row thresholds and caps. */
+  private feeds(manifest: Manifest, batch: InputData, n: number, budgets: ResolvedBudget[]): Record<string, CoreTensor> {
     const K = manifest.stages.length;
-    const [, C, H, W] = manifest.input.dims;
     const thresholds = new Float32Array(n * K);
     const caps = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
@@ -125,7 +125,7 @@ export class FusedRunner {
     }
     const image = manifest.stages[0]!.inputs.find((t) => t.role.kind === 'image')!.name;
     return {
-      [image]: { type: 'float32', data: batch, dims: [n, C, H, W] },
+      [image]: inputTensor(batch, [n, ...sampleDims(manifest)]),
       [FUSED_THRESHOLDS]: { type: 'float32', data: thresholds, dims: [n, K] },
       [FUSED_CAPS]: { type: 'int64', data: caps, dims: [n] },
     };
@@ -143,7 +143,7 @@ export class FusedRunner {
   }
 
   /** One call of the single-form fused graph: one sample in, the logits of its exit and the exit out. */
-  private async classifySingle(manifest: Manifest, batch: Float32Array, budget: ResolvedBudget, topK: number, fused: LoadedFused<SingleFusedGraph>): Promise<ClassifyResult[]> {
+  private async classifySingle(manifest: Manifest, batch: InputData, budget: ResolvedBudget, topK: number, fused: LoadedFused<SingleFusedGraph>): Promise<ClassifyResult[]> {
     const K = manifest.stages.length;
     const N = manifest.classNames.length;
     const t0 = performance.now();
@@ -160,7 +160,7 @@ export class FusedRunner {
   }
 
   /** One call of the batch-form fused graph: per-row thresholds and caps in, each exit's leaving rows out. */
-  private async classifyBatch(manifest: Manifest, batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, fused: LoadedFused<BatchFusedGraph>): Promise<ClassifyResult[]> {
+  private async classifyBatch(manifest: Manifest, batch: InputData, n: number, budgets: ResolvedBudget[], topK: number, fused: LoadedFused<BatchFusedGraph>): Promise<ClassifyResult[]> {
     const K = manifest.stages.length;
     const N = manifest.classNames.length;
     const t0 = performance.now();

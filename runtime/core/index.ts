@@ -23,9 +23,10 @@ export {
 } from './engine.js';
 export { AdaptiveModelBase, loadModelEngine, type CalibrateOptions, type CalibrationResult, type ImageDecoder, type LabelledSet, type ModelInput, type TensorInput } from './model.js';
 export type { FusedForm } from './fuse-stages.js';
+export { checkInputBatch, sampleDims } from './model-input.js';
 export { imagePreprocessing, writePixels, type Pixels, type PreprocessManifest } from './preprocess.js';
 export { BudgetError, InferenceError, InputError, ModelClosedError, ModelLoadError } from './errors.js';
-export { elementCount, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
+export { elementCount, inputTensor, isDeviceTensor, selectRows, type InputData, type RowTensor, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
 export { copyGraph, DEVICE_GRAPH_IO, rowGatherGraph } from './device-graphs.js';
 export { DeviceTensors, type HelperSession, type OrtTensorConstructor, type OrtTensorLike } from './device-tensors.js';
 export { loadStageGraphs, readManifestWith, urlFileReader, type LoadedStages, type ModelFileReader } from './model-files.js';

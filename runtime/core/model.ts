@@ -11,10 +11,15 @@ import { EarlyExitEngine, type EngineLoadOptions, type EngineSource, type Classi
 import type { StageBackend } from './backend.js';
 import { InputError, ModelClosedError } from './errors.js';
 import { writePixels, type Pixels } from './preprocess.js';
+import { checkInputBatch, sampleDims } from './model-input.js';
+import type { InputData } from './tensor.js';
 
-/** A preprocessed batch: NCHW float32 values and their dims [n, C, H, W]. */
+/**
+ * A preprocessed batch: NCHW float32 values and their dims [n, C, H, W], or, for a model whose
+ * input layout is `tokens`, int64 token ids and their dims [n, sequence].
+ */
 export interface TensorInput {
-  readonly data: Float32Array;
+  readonly data: InputData;
   readonly dims: readonly number[];
 }
 
@@ -68,7 +73,9 @@ export async function loadModelEngine(source: EngineSource, given: StageBackend 
 }
 
 function isTensorInput(x: unknown): x is TensorInput {
-  return typeof x === 'object' && x !== null && 'dims' in x && 'data' in x && (x as TensorInput).data instanceof Float32Array;
+  if (typeof x !== 'object' || x === null || !('dims' in x) || !('data' in x)) return false;
+  const data = (x as TensorInput).data;
+  return data instanceof Float32Array || data instanceof BigInt64Array;
 }
 
 /**
@@ -120,7 +127,7 @@ export class AdaptiveModelBase<I> {
    */
   async classify(input: ModelInput<I>, options: ClassifyOptions = {}): Promise<ClassifyResult[]> {
     this.assertOpen('classify');
-    const { data, n } = await this.preprocess(input);
+    const { data, n } = await this.modelInput(input);
     return this.engine.classify(data, n, options);
   }
 
@@ -132,7 +139,7 @@ export class AdaptiveModelBase<I> {
    */
   async *stream(input: ModelInput<I>, options: ClassifyOptions = {}): AsyncGenerator<StageEvent, void, undefined> {
     this.assertOpen('stream');
-    const { data, n } = await this.preprocess(input);
+    const { data, n } = await this.modelInput(input);
     yield* this.engine.stream(data, n, options);
   }
 
@@ -183,7 +190,7 @@ export class AdaptiveModelBase<I> {
 
   /** Every exit's logits on a labelled set, in chunks of `batchSize`. */
   private async exitOutputs(set: LabelledSet<I>, batchSize: number, what: string, onProgress?: (done: number, total: number) => void) {
-    const { data, n } = await this.preprocess(set.input);
+    const { data, n } = await this.modelInput(set.input);
     const N = this.manifest.classNames.length;
     const K = this.manifest.stages.length;
     const labels = set.labels;
@@ -208,23 +215,43 @@ export class AdaptiveModelBase<I> {
   }
 
   /**
-   * The input as one preprocessed NCHW batch (what classify feeds the engine): for callers that
-   * gather several inputs into one batch themselves, as the HTTP server does.
-   * @throws InputError for an input that does not fit the model or an undecodable image.
+   * The input as one preprocessed NCHW float32 batch, for image models (see {@link modelInput}
+   * for any model).
+   * @throws InputError for an input that does not fit the model, an undecodable image, or a model
+   *   whose input is token ids.
    */
   async preprocess(input: ModelInput<I>): Promise<{ data: Float32Array; n: number }> {
-    const [, C, H, W] = this.manifest.input.dims;
+    const { data, n } = await this.modelInput(input);
+    if (!(data instanceof Float32Array)) throw new InputError(`input: this model takes ${this.manifest.input.dtype} token ids; use modelInput() for its batches.`);
+    return { data, n };
+  }
+
+  /**
+   * The input as one batch of what the engine takes (what classify feeds it): preprocessed NCHW
+   * float32 images, or int64 token ids. For callers that gather several inputs into one batch
+   * themselves, as the HTTP server does.
+   * @throws InputError for an input that does not fit the model or an undecodable image.
+   */
+  async modelInput(input: ModelInput<I>): Promise<{ data: InputData; n: number }> {
+    const { input: declared } = this.manifest;
     if (isTensorInput(input)) {
       const dims = input.dims;
-      if (!Array.isArray(dims) || dims.length !== 4 || dims[1] !== C || dims[2] !== H || dims[3] !== W || !Number.isInteger(dims[0]) || dims[0]! < 0) {
-        throw new InputError(`input.dims: expected [n, ${C}, ${H}, ${W}] (NCHW, as manifest.input.dims ${JSON.stringify(this.manifest.input.dims)}), got ${JSON.stringify(dims)}.`);
+      const want = sampleDims(this.manifest);
+      if (!Array.isArray(dims) || dims.length !== want.length + 1 || want.some((d, i) => dims[i + 1] !== d) || !Number.isInteger(dims[0]) || dims[0]! < 0) {
+        throw new InputError(`input.dims: expected [n, ${want.join(', ')}] (${declared.layout}, as manifest.input.dims ${JSON.stringify(declared.dims)}), got ${JSON.stringify(dims)}.`);
       }
       const n = dims[0]!;
-      if (input.data.length !== n * C * H * W) {
-        throw new InputError(`input.data: expected ${n}×${C}×${H}×${W} = ${n * C * H * W} values for dims ${JSON.stringify(dims)}, got ${input.data.length}.`);
+      const count = n * want.reduce((x, y) => x * y, 1);
+      if (input.data.length !== count) {
+        throw new InputError(`input.data: expected ${n}×${want.join('×')} = ${count} values for dims ${JSON.stringify(dims)}, got ${input.data.length}.`);
       }
+      checkInputBatch(this.manifest, input.data, n);
       return { data: input.data, n };
     }
+    if (declared.layout !== 'NCHW') {
+      throw new InputError(`input: this model takes ${declared.dtype} token ids, not images; pass { data: BigInt64Array, dims: [n, ${sampleDims(this.manifest).join(', ')}] }.`);
+    }
+    const [, C, H, W] = declared.dims;
     if (input === null || input === undefined) throw new InputError('input: expected an image, an array of images, or { data: Float32Array, dims: [n, C, H, W] }.');
     const images: readonly I[] = Array.isArray(input) ? (input as readonly I[]) : [input as I];
     const per = C * H * W;

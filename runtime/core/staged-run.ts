@@ -16,7 +16,8 @@ import { prediction, type ExitPrediction, type StageEvent } from './results.js';
 import { serialized } from './session-queue.js';
 import { IMAGE_KEY, lastUses, outputKey, sourceKey } from './stage-plan.js';
 import type { EngineStats } from './stats.js';
-import { isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor } from './tensor.js';
+import { sampleDims } from './model-input.js';
+import { inputTensor, isDeviceTensor, selectRows, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type InputData, type RowTensor } from './tensor.js';
 
 interface StagePlan {
   stage: Stage;
@@ -82,16 +83,15 @@ export class StagedRunner {
    * the samples running on (not only those leaving). Device tensors are freed however the
    * iteration ends: done, an error, or a consumer's early `return`.
    */
-  async *run(manifest: Manifest, batch: Float32Array, n: number, budgets: ResolvedBudget[], topK: number, everyExit: boolean): AsyncGenerator<StageEvent, void, undefined> {
+  async *run(manifest: Manifest, batch: InputData, n: number, budgets: ResolvedBudget[], topK: number, everyExit: boolean): AsyncGenerator<StageEvent, void, undefined> {
     if (n === 0) return;
     const start = performance.now();
     const { classNames, exitPolicy } = manifest;
     const N = classNames.length;
     const K = manifest.stages.length;
-    const [, C, H, W] = manifest.input.dims;
-
-    const store = new Map<string, Float32CoreTensor | DeviceCoreTensor>();
-    store.set(IMAGE_KEY, { type: 'float32', data: batch, dims: [n, C, H, W] });
+    // The model input (images or token ids) is compacted like the carried tensors.
+    const store = new Map<string, RowTensor | DeviceCoreTensor>();
+    store.set(IMAGE_KEY, inputTensor(batch, [n, ...sampleDims(manifest)]));
     let active = Int32Array.from({ length: n }, (_, i) => i);
     const stageMs: number[][] = Array.from({ length: n }, () => []);
     const drop = (name: string) => {
@@ -190,7 +190,7 @@ export class StagedRunner {
   }
 
   /** The rows `keep` of a carried tensor: on the device where the backend can, else on the CPU. */
-  private async compact(t: Float32CoreTensor | DeviceCoreTensor, keep: number[]): Promise<Float32CoreTensor | DeviceCoreTensor> {
+  private async compact(t: RowTensor | DeviceCoreTensor, keep: number[]): Promise<RowTensor | DeviceCoreTensor> {
     if (!isDeviceTensor(t)) return selectRows(t, keep);
     if (this.backend.selectDeviceRows) {
       try {

@@ -55,17 +55,29 @@ export function elementCount(dims: readonly number[]): number {
   return n;
 }
 
+/** A host tensor whose rows the engine can drop: float32 (images, carried features) or int64 (token ids). */
+export type RowTensor = Float32CoreTensor | Int64CoreTensor;
+
+/** The values of a model input batch: float32 for image tensors, int64 for token ids. */
+export type InputData = Float32Array | BigInt64Array;
+
+/** `data` with dims `dims` as a core tensor of its element type. */
+export function inputTensor(data: InputData, dims: readonly number[]): RowTensor {
+  return data instanceof BigInt64Array ? { type: 'int64', data, dims } : { type: 'float32', data, dims };
+}
+
 /**
  * The rows `keep` (ascending local row indices) of a tensor whose axis 0 is the row axis:
  * rows are contiguous in row-major layout, so each is one `subarray` copy.
  */
-export function selectRows(t: Float32CoreTensor, keep: ArrayLike<number>): Float32CoreTensor {
+export function selectRows<T extends RowTensor>(t: T, keep: ArrayLike<number>): T {
   const rows = t.dims[0]!;
   const rowSize = rows > 0 ? t.data.length / rows : 0;
-  const out = new Float32Array(keep.length * rowSize);
+  const out = t.type === 'int64' ? new BigInt64Array(keep.length * rowSize) : new Float32Array(keep.length * rowSize);
   for (let j = 0; j < keep.length; j++) {
     const r = keep[j]!;
-    out.set(t.data.subarray(r * rowSize, (r + 1) * rowSize), j * rowSize);
+    // Same element type on both sides (out was made from t.type).
+    (out as Float32Array).set((t.data as Float32Array).subarray(r * rowSize, (r + 1) * rowSize), j * rowSize);
   }
-  return { type: 'float32', data: out, dims: [keep.length, ...t.dims.slice(1)] };
+  return { type: t.type, data: out, dims: [keep.length, ...t.dims.slice(1)] } as unknown as T;
 }

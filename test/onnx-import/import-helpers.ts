@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildProgram } from '../../cli/main.js';
-import { AdaptiveModel } from '../../runtime/node/index.js';
+import { AdaptiveModel, type InputData } from '../../runtime/node/index.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const FIXTURES = resolve(import.meta.dirname, 'fixtures');
@@ -35,16 +35,16 @@ export function images(n: number, chw: readonly number[], seed = 1): Float32Arra
 }
 
 /** onnxruntime's run of the whole source graph: every named output. */
-export async function runSource(file: string, inputName: string, data: Float32Array, dims: number[], outputs: readonly string[]): Promise<Float32Array[]> {
+export async function runSource(file: string, inputName: string, data: InputData, dims: number[], outputs: readonly string[]): Promise<Float32Array[]> {
   // From the path, so that external data next to the file is found.
   const session = await ort.InferenceSession.create(file);
-  const out = await session.run({ [inputName]: new ort.Tensor('float32', data, dims) });
+  const out = await session.run({ [inputName]: data instanceof BigInt64Array ? new ort.Tensor('int64', data, dims) : new ort.Tensor('float32', data, dims) });
   await session.release();
   return outputs.map((o) => out[o]!.data as Float32Array);
 }
 
 /** Every exit's logits from the imported model, stage by stage (every threshold at infinity). */
-export async function runImported(model: AdaptiveModel, data: Float32Array, dims: number[]): Promise<Float32Array[]> {
+export async function runImported(model: AdaptiveModel, data: InputData, dims: number[]): Promise<Float32Array[]> {
   const K = model.manifest.stages.length;
   const logits: Float32Array[] = [];
   for await (const e of model.stream({ data, dims }, { budget: { thresholds: new Array<number>(K).fill(Infinity) }, topK: 0 })) logits[e.exit - 1] = e.logits;

@@ -18,7 +18,7 @@ export async function bundledSamples(): Promise<string[]> {
 /** The samples preprocessed by `model`, then each mirrored, then each darkened: 30 rows [n, C, H, W]. */
 export async function bundledBatch(model: AdaptiveModelBase<string>): Promise<{ data: Float32Array; dims: number[] }> {
   const { data, n } = await model.preprocess(await bundledSamples());
-  const [, C, H, W] = model.manifest.input.dims;
+  const [, C, H, W] = model.manifest.input.dims as [string, number, number, number]; // an image model
   const per = C * H * W;
   const out = new Float32Array(3 * n * per);
   out.set(data);

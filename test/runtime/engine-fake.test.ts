@@ -19,7 +19,7 @@ import {
 } from '../../runtime/core/index.js';
 
 const manifest: Manifest = parseManifest(JSON.parse(readFileSync(new URL('../../docs/manifest.example.json', import.meta.url), 'utf8')));
-const [, C, H, W] = manifest.input.dims;
+const [, C, H, W] = manifest.input.dims as [string, number, number, number]; // an image model
 const PER = C * H * W;
 const NUM_CLASSES = manifest.classNames.length;
 

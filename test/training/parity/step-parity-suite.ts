@@ -13,7 +13,7 @@ import { readWeightsAsync, toStage2Model } from '../../../training/models/weight
 import type { ObjectiveOptions } from '../../../training/objective.js';
 import { SeededRng } from '../../../datasets/index.js';
 import { tf } from '../../../training/backend/tf.js';
-import { PEER_UNAVAILABLE, peerFlags, runPeer } from '../../helpers/torch-peer.js';
+import { PEER_UNAVAILABLE, peerFlags, runPeerAsync } from '../../helpers/torch-peer.js';
 import { useTempDirs } from '../../datasets/temp-dir.js';
 import { ClosenessReport, type Closeness } from './closeness.js';
 import { parityBatch } from './parity-batch.js';
@@ -199,11 +199,12 @@ export function describeStepParity(suite: StepParitySuite): void {
     const peerKeys: Partial<Record<ParityCase['recipe'], Record<string, number[]>>> = {};
 
     beforeAll(async () => {
+      // The peer's key dumps (a Python start each) run while the backend initialises.
+      const recipes = [...new Set(cases.map((c) => c.recipe))];
+      const dumps = Promise.all(recipes.map((recipe) => runPeerAsync([...peerFlags(PARITY_MSDNET), '--dump-keys', '--recipe', recipe])));
       await suite.useBackend();
       batch = await parityBatch(BATCH);
-      for (const recipe of new Set(cases.map((c) => c.recipe))) {
-        peerKeys[recipe] = runPeer([...peerFlags(PARITY_MSDNET), '--dump-keys', '--recipe', recipe]) as Record<string, number[]>;
-      }
+      (await dumps).forEach((keys, i) => (peerKeys[recipes[i]!] = keys as Record<string, number[]>));
     });
 
     afterAll(() => {

@@ -1,14 +1,15 @@
 /**
  * Test helper: one training step of the same model from the same weights and batch, here (the
  * project's trainer: planObjective, computeGradients, applyGradients) and in the PyTorch peer
- * (`torch_msdnet.py --step-parity`), each reported in this project's names and layouts.
+ * (`torch_msdnet.py --step-parity`), each reported in this project's names and layouts. Every
+ * read is `await data()`, so the same runner serves every backend (WebGPU in Node has no `dataSync`).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { tf } from '../../../training/backend/tf.js';
+import { tf, type Tensor } from '../../../training/backend/tf.js';
 import { MultiExitModel, TensorOps } from '../../../training/models/index.js';
-import { readWeights } from '../../../training/models/weights.js';
+import { readWeightsAsync } from '../../../training/models/weights.js';
 import { planObjective, type ObjectiveOptions } from '../../../training/objective.js';
 import { Sgd } from '../../../training/optim/sgd.js';
 import { crossEntropy } from '../../../training/techniques/losses.js';
@@ -44,9 +45,42 @@ export interface StepRecord {
   after: Map<string, Float32Array>;
 }
 
+/**
+ * `values` (row-major, `shape`) with its axes permuted by `perm`, as tf.transpose would give.
+ * Done here in plain JS, not on the backend under test: the layout change between the two
+ * projects is not what is tested, and on a GPU backend hundreds of small transposes and reads
+ * would queue behind (and compete with) the step being measured.
+ */
 function transposed(values: Float32Array, shape: readonly number[], perm: readonly number[] | undefined): Float32Array {
   if (!perm) return values;
-  return tf.tidy(() => tf.transpose(tf.tensor(values, shape as number[]), perm as number[]).dataSync() as Float32Array);
+  const rank = shape.length;
+  const inStrides = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const outShape = perm.map((d) => shape[d]!);
+  // How far the source moves when each output axis advances by one.
+  const step = perm.map((d) => inStrides[d]!);
+  const out = new Float32Array(values.length);
+  const index = new Array<number>(rank).fill(0);
+  let src = 0;
+  for (let o = 0; o < out.length; o++) {
+    out[o] = values[src]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      index[d]! += 1;
+      src += step[d]!;
+      if (index[d]! < outShape[d]!) break;
+      src -= step[d]! * outShape[d]!;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Reads every tensor (in one batch of reads, so a GPU backend stalls once) and disposes them. */
+async function readAll(tensors: readonly Tensor[]): Promise<Float32Array[]> {
+  try {
+    return (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(tensors as Tensor[]);
+  }
 }
 
 /**
@@ -62,31 +96,30 @@ export async function stepHere(model: MultiExitModel, objective: ObjectiveOption
   const distill = objective.objective !== 'stage1' && objective.distill !== false;
   const kd = objective.kd ?? DEFAULT_OFA_KD;
 
-  const logits: Float32Array[] = [];
-  const ce: number[] = [];
-  const kl: number[] = [];
   const ops = new TensorOps({ batchStatsGroups: plan.batchStatsGroups });
-  tf.tidy(() => {
+  const forward = tf.tidy(() => {
     const out = model.forward(ops, images, objective.objective === 'stage2' && distill);
-    out.logits.forEach((z, k) => {
-      logits.push(z.dataSync() as Float32Array);
-      ce.push(crossEntropy(z, labels).dataSync()[0]!);
-      if (distill && k < out.logits.length - 1) kl.push(distillationKl(z, out.teacherLogits!, kd.temperature, kd.reduction).dataSync()[0]!);
-    });
+    const K = out.logits.length;
+    return {
+      logits: out.logits,
+      ce: out.logits.map((z) => crossEntropy(z, labels)),
+      kl: distill ? out.logits.slice(0, K - 1).map((z) => distillationKl(z, out.teacherLogits!, kd.temperature, kd.reduction)) : [],
+    };
   });
   ops.discardBatchNormUpdates();
+  const logits = await readAll(forward.logits);
+  const ce = (await readAll(forward.ce)).map((v) => v[0]!);
+  const kl = (await readAll(forward.kl)).map((v) => v[0]!);
 
   const sgd = new Sgd(params);
   const pending = await computeGradients(model, sgd, plan, objective, images, labels);
-  const grads = new Map<string, Float32Array>();
-  const unused: string[] = [];
-  for (const p of params) {
-    const g = pending.grads[p.variable.name];
-    if (g) grads.set(p.name, g.dataSync() as Float32Array);
-    else unused.push(p.name);
-  }
+  const withGrad = params.filter((p) => pending.grads[p.variable.name]);
+  const unused = params.filter((p) => !pending.grads[p.variable.name]).map((p) => p.name);
+  // Read, not disposed: applyGradients still needs them (and disposes them).
+  const gradValues = (await Promise.all(withGrad.map((p) => pending.grads[p.variable.name]!.data()))) as Float32Array[];
+  const grads = new Map(withGrad.map((p, i) => [p.name, gradValues[i]!] as const));
   applyGradients(sgd, pending, lr);
-  const after = new Map(readWeights(model).map((w) => [w.name, w.values] as const));
+  const after = new Map((await readWeightsAsync(model)).map((w) => [w.name, w.values] as const));
   sgd.dispose();
   tf.dispose([images, labels]);
   return { loss: pending.result.loss, ce, kl, exitTerms: pending.result.perExitLoss, logits, grads, unused, after };
@@ -120,7 +153,7 @@ export interface PeerStepOptions {
  * the peer's step in this project's names and layouts.
  */
 export async function startPeerStep(o: PeerStepOptions): Promise<{ result: Promise<StepRecord> }> {
-  const ours = new Map(readWeights(o.model).map((w) => [w.name, w] as const));
+  const ours = new Map((await readWeightsAsync(o.model)).map((w) => [w.name, w] as const));
   const weights: NamedValues[] = o.names.map((n) => {
     const w = ours.get(n.ours)!;
     return { name: n.torch, shape: torchShape(w.shape, n.layout), values: transposed(w.values, w.shape, TO_TORCH[n.layout]) };

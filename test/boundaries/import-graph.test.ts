@@ -92,7 +92,7 @@ describe('import boundaries', () => {
     });
   }
 
-  for (const command of ['serve', 'classify', 'info', 'data']) {
+  for (const command of ['serve', 'classify', 'import', 'calibrate', 'info', 'data']) {
     it(`the ${command} command never reaches the trainer, tfjs or esbuild`, () => {
       const bad = walk(`cli/commands/${command}.ts`).edges.filter(
         (e) => (e.to && TRAINER.some((t) => e.to!.startsWith(t))) || e.spec.startsWith('@tensorflow/') || e.spec === 'esbuild' || e.spec.startsWith('tsx'),

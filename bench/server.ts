@@ -44,7 +44,10 @@ const { values } = parseArgs({
     'serve-arg': { type: 'string', multiple: true, default: [] },
   },
 });
+const KINDS = ['healthz', 'png', 'json', 'v2json', 'v2binary'];
 const kinds = new Set(values.kinds!.split(','));
+const unknownKinds = [...kinds].filter((k) => !KINDS.includes(k));
+if (unknownKinds.length > 0) throw new Error(`--kinds: unknown ${unknownKinds.join(', ')}; expected some of ${KINDS.join(', ')}`);
 const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a positive integer, got ${values.runs}`);
 /** `--out` without a .json/.md extension: the JSON and markdown files are BASE.json and BASE.md. */

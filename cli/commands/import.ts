@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { CHANNEL_ORDERS } from '../../manifest/schema.js';
 import { parsedCommandLine } from '../command-line.js';
-import { choiceFlag, numberFlag } from '../parse-flags.js';
+import { choiceFlag, intFlag, numberFlag } from '../parse-flags.js';
 
 /** A comma-separated list of non-empty names. */
 function namesFlag(flag: string): (value: string) => string[] {
@@ -83,7 +83,7 @@ export function importCommand(): Command {
     .option('--std <r,g,b>', 'per-channel std divided by (default 1)', numbersFlag('--std', true))
     .option('--pixel-scale <s>', 'factor applied to 0-255 pixel values first (default 1/255)', numberFlag('--pixel-scale', Number.MIN_VALUE))
     .option('--channel-order <order>', `${CHANNEL_ORDERS.join(' | ')} (default RGB, or GRAY for one channel)`, choiceFlag('--channel-order', CHANNEL_ORDERS))
-    .option('--seq-len <n>', 'for int64 token-id inputs [batch, seq] with a symbolic seq axis: the sequence length', numberFlag('--seq-len', 1))
+    .option('--seq-len <n>', 'for int64 token-id inputs [batch, seq] with a symbolic seq axis: the sequence length', intFlag('--seq-len', 1))
     .action(async (model: string, opts: ImportFlags, command: Command) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const imageOnly = (['mean', 'std', 'pixelScale', 'channelOrder'] as const).filter((k) => opts[k] !== undefined);

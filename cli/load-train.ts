@@ -17,9 +17,15 @@ export interface TrainCommands {
 
 export const TRAIN_PACKAGE = '@adaptive-exit/train';
 
+/**
+ * Whether `err` says the module `what` itself cannot be found, not one of its own imports (an
+ * installed @adaptive-exit/train missing tfjs must show that error, not an install hint for
+ * itself).
+ */
 function isMissing(err: unknown, what: string): boolean {
   const e = err as { code?: string; message?: string };
-  return (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') && String(e.message).includes(what);
+  if (e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return String(e.message).includes(`'${what}'`);
+  return e.code === 'ERR_MODULE_NOT_FOUND' && new RegExp(`^Cannot find (package|module) '[^']*${what.replace(/[/.]/g, '\\$&')}[^']*'`).test(String(e.message));
 }
 
 export async function importTrainCommands(): Promise<TrainCommands> {

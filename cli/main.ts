@@ -16,7 +16,9 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .description('Train multi-exit (early-exit) image classifiers, export per-stage ONNX graphs, serve them with real early exit.')
     .version(packageVersion)
     .showHelpAfterError('(run with --help for usage)');
-  const wanted = argv.slice(2).find((a) => !a.startsWith('-'));
+  const words = argv.slice(2).filter((a) => !a.startsWith('-'));
+  // `adaptive-exit help classify` shows classify's help: that command is the one to load.
+  const wanted = words[0] === 'help' ? words[1] : words[0];
   for (const entry of COMMANDS) {
     program.addCommand(entry.name === wanted ? await entry.load() : new Command(entry.name).description(entry.summary));
   }

@@ -1,7 +1,7 @@
 /**
  * @module manifest/confidence
  * The exit confidence criteria that a manifest names (higher is more confident), with softmax,
- * per row of a logits matrix. Part of the contract: calibration (training/eval) and early exit
+ * per row of a logits matrix. Part of the contract: calibration (calibration/) and early exit
  * (runtime) must compute the same float32 value for `c ≥ T` to mean the same thing, so both use
  * this one definition. Imports nothing outside manifest/.
  * - `max-softmax`: max_c p_c.

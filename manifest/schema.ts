@@ -8,7 +8,7 @@
  * runtime/ (they import from here).
  *
  * Units: costs in millions of multiply-adds (MFLOPs) per sample; accuracies in percent (0–100),
- * as training/eval reports them; thresholds compare the criterion's confidence (higher is more
+ * as evaluation and calibration report them; thresholds compare the criterion's confidence (higher is more
  * confident) with `confidence ≥ threshold`, so ±1e8 mean "never/always exit here".
  *
  * 1.2.0 adds imported models (onnx-import): `provenance` is either a training run or an import

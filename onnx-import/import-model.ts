@@ -181,7 +181,12 @@ export async function importModel(file: string, outDir: string, options: ImportO
   const uncounted = new Map<string, number>();
   const shapeOf = (name: string) => shapes.get(name)?.dims;
   const nodeCost = graph.node.map((n) => {
-    const madds = nodeMultiplyAdds(n, shapeOf);
+    let madds: number | undefined;
+    try {
+      madds = nodeMultiplyAdds(n, shapeOf);
+    } catch (err) {
+      throw new ImportError(`${file}: cannot count the cost of node "${n.name}" (${n.opType}): ${(err as Error).message}`, { cause: err });
+    }
     if (madds === undefined) {
       const op = n.domain ? `${n.domain}.${n.opType}` : n.opType;
       uncounted.set(op, (uncounted.get(op) ?? 0) + 1);

@@ -54,7 +54,7 @@ export async function probeShapes(model: OnnxModel, graph: OnnxGraph, input: Pro
   try {
     session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'basic' });
   } catch (err) {
-    throw new ImportError(`${file}: onnxruntime cannot load the model (${(err as Error).message.split('\n')[0]}).`);
+    throw new ImportError(`${file}: onnxruntime cannot load the model (${(err as Error).message.split('\n')[0]}).`, { cause: err });
   }
   const shapes = new Map<string, ProbedTensor>();
   try {
@@ -63,7 +63,7 @@ export async function probeShapes(model: OnnxModel, graph: OnnxGraph, input: Pro
       try {
         outs.push(await session.run({ [input.name]: feed(input, batch) }));
       } catch (err) {
-        throw new ImportError(`${file}: onnxruntime cannot run the model on a batch of ${batch} ${JSON.stringify([batch, ...input.sampleDims])} ${input.dtype} (${(err as Error).message.split('\n')[0]}); export it with a dynamic batch axis (torch.onnx.export(..., dynamic_axes={input: {0: "batch"}, ...}))`);
+        throw new ImportError(`${file}: onnxruntime cannot run the model on a batch of ${batch} ${JSON.stringify([batch, ...input.sampleDims])} ${input.dtype} (${(err as Error).message.split('\n')[0]}); export it with a dynamic batch axis (torch.onnx.export(..., dynamic_axes={input: {0: "batch"}, ...}))`, { cause: err });
       }
     }
     for (const name of names) {

@@ -39,7 +39,7 @@ async function inlineExternalData(t: OnnxTensor, modelDir: string, file: string)
     handle = await open(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ImportError(`${file}: initializer "${t.name}" keeps its data in ${path}, which ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}; put it next to the .onnx file.`);
+    throw new ImportError(`${file}: initializer "${t.name}" keeps its data in ${path}, which ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}; put it next to the .onnx file.`, { cause: err });
   }
   try {
     const size = entries.length !== undefined ? Number(entries.length) : (await handle.stat()).size - offset;
@@ -89,13 +89,13 @@ export async function readOnnxModel(file: string): Promise<SourceModel> {
     bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ImportError(`${file}: cannot read the model (${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}).`);
+    throw new ImportError(`${file}: cannot read the model (${code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}).`, { cause: err });
   }
   let model: OnnxModel;
   try {
     model = modelProtoType().decode(bytes) as unknown as OnnxModel;
   } catch (err) {
-    throw new ImportError(`${file}: not a readable ONNX model (${(err as Error).message}).`);
+    throw new ImportError(`${file}: not a readable ONNX model (${(err as Error).message}).`, { cause: err });
   }
   const graph = model.graph;
   if (!graph || graph.node.length === 0) throw new ImportError(`${file}: not an ONNX model with a graph (no nodes decoded; is it an ONNX file?).`);

@@ -60,7 +60,7 @@ export function writePixels(pixels: Pixels, manifest: PreprocessManifest, out: F
   // RGB/BGR: each output value depends on one 8-bit pixel value, so it comes from a table of 256
   // per channel computed with the same arithmetic (identical floats): C × 256 operations instead
   // of C × H × W, and no per-pixel allocation.
-  const lut = tableOf({ pixelScale, mean, std }, C);
+  const lut = tableOf(imagePreprocessing(manifest, what), C);
   for (let c = 0; c < C; c++) {
     // Which pixel byte feeds output channel c: R, G, B (or B, G, R); grey feeds all three.
     const source = colour ? (channelOrder === 'RGB' ? c : 2 - c) : 0;
@@ -70,9 +70,19 @@ export function writePixels(pixels: Pixels, manifest: PreprocessManifest, out: F
   }
 }
 
-/** Per output channel c < C, the model input for each pixel value 0–255: (v · pixelScale − mean[c]) / std[c]. */
-function tableOf({ pixelScale, mean, std }: Pick<NonNullable<Manifest['preprocessing']>, 'pixelScale' | 'mean' | 'std'>, C: number): Float32Array {
+/** Tables already built, per preprocessing object (a manifest's, so a model's life long). */
+const TABLES = new WeakMap<object, Float32Array>();
+
+/**
+ * Per output channel c < C, the model input for each pixel value 0–255: (v · pixelScale − mean[c]) / std[c].
+ * Built once per preprocessing (and channel count), not once per image.
+ */
+function tableOf(pre: Pick<NonNullable<Manifest['preprocessing']>, 'pixelScale' | 'mean' | 'std'>, C: number): Float32Array {
+  const cached = TABLES.get(pre);
+  if (cached && cached.length === C * 256) return cached;
+  const { pixelScale, mean, std } = pre;
   const t = new Float32Array(C * 256);
   for (let c = 0; c < C; c++) for (let v = 0; v < 256; v++) t[c * 256 + v] = (v * pixelScale - mean[c]!) / std[c]!;
+  TABLES.set(pre, t);
   return t;
 }

@@ -14,7 +14,8 @@ export interface EngineStats {
   /**
    * Carried tensors (features a later stage reads) that reached host memory by any route: read
    * back to drop rows, or returned by the backend in CPU memory although it runs on a device.
-   * Always 0 on CPU backends (there is no device); 0 on a device-resident backend.
+   * Always 0 on CPU backends (there is no device) and on WebGPU, whose carried tensors stay in
+   * GPU buffers; on CUDA every carried tensor comes back to the host and counts here.
    */
   deviceDownloads: number;
   /** Logits tensors a device backend returned to host memory (the exit decisions need them). */

@@ -13,7 +13,7 @@ export interface Float32CoreTensor {
   readonly dims: readonly number[];
 }
 
-/** A float64 tensor (the fused graph's per-row thresholds). */
+/** A float64 tensor (a backend may return one; the engine's own tensors are float32 and int64). */
 export interface Float64CoreTensor {
   readonly type: 'float64';
   readonly data: Float64Array;

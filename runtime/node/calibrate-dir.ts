@@ -28,7 +28,7 @@ export interface CalibrateDirOptions {
  * subfolders are matched by name, in any order), else by index when the counts agree.
  * @throws InputError when a class cannot be matched.
  */
-export function modelLabels(data: Uint8Dataset, classNames: readonly string[], folder: boolean, log: (line: string) => void): Uint8Array {
+export function modelLabels(data: Uint8Dataset, classNames: readonly string[], folder: boolean, log: (line: string) => void): Uint8Array | Int32Array {
   const index = new Map(classNames.map((c, i) => [c, i]));
   const byName = data.classNames.every((c) => index.has(c));
   if (folder && !byName) {
@@ -41,7 +41,8 @@ export function modelLabels(data: Uint8Dataset, classNames: readonly string[], f
     return data.labels;
   }
   const map = data.classNames.map((c) => index.get(c)!);
-  return data.labels.map((l) => map[l]!);
+  // Int32: a model may have more than 256 classes even where the dataset's labels fit a byte.
+  return Int32Array.from(data.labels, (l) => map[l]!);
 }
 
 /** The dataset's images as raw pixels (the model resizes and normalises them). */
@@ -64,7 +65,8 @@ function pixels(data: Uint8Dataset): Pixels[] {
 export async function calibrateModelDir(dir: string, data: Uint8Dataset, folder: boolean, options: CalibrateDirOptions = {}): Promise<{ manifest: Manifest; result: CalibrationResult }> {
   const log = options.log ?? (() => {});
   const file = join(dir, MANIFEST_FILE);
-  const model = await AdaptiveModel.load(dir);
+  // Calibration runs stage by stage (every exit's logits): no fused graph to build.
+  const model = await AdaptiveModel.load(dir, { fused: false });
   let result: CalibrationResult;
   try {
     if (!model.manifest.preprocessing) {

@@ -29,6 +29,8 @@ export class FusedRunner {
   private fused: { batch: LoadedFused<BatchFusedGraph>; single: LoadedFused<SingleFusedGraph> | null } | null = null;
   private problem: string | undefined;
   private refusing: Promise<void> | undefined;
+  /** Set by {@link release}: a load still under way then releases what it made instead of keeping it. */
+  private released = false;
 
   /** @param stageBytes the stage graphs' bytes, kept to fuse again for another criterion. */
   constructor(
@@ -63,6 +65,11 @@ export class FusedRunner {
       const single = await Promise.resolve()
         .then(() => load(fuseStageGraphs(manifest, this.stageBytes, criterion, 'single')))
         .catch(() => null);
+      if (this.released) {
+        // The model was closed while these sessions were being made: nothing would free them later.
+        await Promise.all([batch.session.release(), single?.session.release()]);
+        return;
+      }
       this.fused = { batch, single };
     } catch (e) {
       this.problem = (e as Error).message;
@@ -108,6 +115,7 @@ export class FusedRunner {
 
   /** Releases the fused sessions. */
   async release(): Promise<void> {
+    this.released = true;
     const sessions = this.sessions();
     this.fused = null;
     await Promise.all(sessions.map((s) => s.release()));

@@ -122,6 +122,8 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
   if (layout !== undefined && !(WEBGPU_LAYOUTS as readonly string[]).includes(layout)) throw new RangeError(`preferredLayout: expected one of ${WEBGPU_LAYOUTS.join(', ')}, got ${JSON.stringify(layout)}.`);
   let provider: NodeExecutionProvider = requested;
   const helperOptions = nodeSessionOptions(requested, threads, false);
+  /** Stages loaded on the device provider so far. */
+  let deviceStages = 0;
   const device = new DeviceTensors(ort.Tensor, (bytes, location) => createOrtSession(bytes, { ...helperOptions, preferredOutputLocation: location }));
   return {
     get activeProvider() {
@@ -139,7 +141,9 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
       if (provider !== 'cpu') {
         const options = nodeSessionOptions(provider, threads, false, layout);
         try {
-          return wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
+          const session = wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
+          deviceStages++;
+          return session;
         } catch (e) {
           // The graph's fault (an output the manifest lists but the graph lacks makes the output
           // locations invalid) is an error; only a provider that cannot run falls back.
@@ -147,7 +151,13 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
           const missing = stage.outputs.find((o) => !cpu.outputNames.includes(o.name));
           if (missing) {
             await cpu.release();
-            throw new Error(`the manifest lists output "${missing.name}", which the graph does not have (outputs: ${cpu.outputNames.join(', ')}).`);
+            throw new Error(`the manifest lists output "${missing.name}", which the graph does not have (outputs: ${cpu.outputNames.join(', ')}).`, { cause: e });
+          }
+          // Earlier stages already hold device buffers for their outputs: a CPU session for this
+          // one would mix the two, so only the first stage may fall back.
+          if (deviceStages > 0) {
+            await cpu.release();
+            throw new Error(`the ${provider} execution provider loaded ${deviceStages} stage(s) but not stage ${stage.index} (${(e as Error).message.split('\n')[0]}).`, { cause: e });
           }
           warn(`onnxruntime-node: the ${provider} execution provider is not usable here (${(e as Error).message.split('\n')[0]}); running on the CPU instead.`);
           provider = 'cpu';

@@ -190,7 +190,11 @@ export class AdaptiveModelBase<I> {
 
   /** Every exit's logits on a labelled set, in chunks of `batchSize`. */
   private async exitOutputs(set: LabelledSet<I>, batchSize: number, what: string, onProgress?: (done: number, total: number) => void) {
-    const { data, n } = await this.modelInput(set.input);
+    // A list of images is decoded a chunk at a time (a whole calibration set of decoded images
+    // would need n·C·H·W floats at once); a tensor is already in memory.
+    const images = Array.isArray(set.input) ? (set.input as readonly I[]) : undefined;
+    const whole = images ? undefined : await this.modelInput(set.input);
+    const n = images ? images.length : whole!.n;
     const N = this.manifest.classNames.length;
     const K = this.manifest.stages.length;
     const labels = set.labels;
@@ -202,11 +206,12 @@ export class AdaptiveModelBase<I> {
     });
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`batchSize: expected a positive integer, got ${batchSize}.`);
     const logits = Array.from({ length: K }, () => new Float32Array(n * N));
-    const per = data.length / Math.max(1, n);
+    const per = whole ? whole.data.length / Math.max(1, n) : 0;
     const everyExit = { thresholds: new Array<number>(K).fill(Infinity) };
     for (let o = 0; o < n; o += batchSize) {
       const m = Math.min(batchSize, n - o);
-      for await (const e of this.engine.stream(data.subarray(o * per, (o + m) * per), m, { budget: everyExit, topK: 0 })) {
+      const chunk = images ? (await this.modelInput(images.slice(o, o + m))).data : whole!.data.subarray(o * per, (o + m) * per);
+      for await (const e of this.engine.stream(chunk, m, { budget: everyExit, topK: 0 })) {
         logits[e.exit - 1]!.set(e.logits, o * N);
       }
       onProgress?.(o + m, n);

@@ -3,7 +3,7 @@
  * The raw material of every evaluation: the logits of each exit on a labelled set, as plain
  * typed arrays, and the checks that they fit together.
  */
-import { softmaxRows as sharedSoftmaxRows } from '../manifest/confidence.js';
+import { argmaxRow, softmaxRows as sharedSoftmaxRows } from '../manifest/confidence.js';
 
 /** Logits of every exit on one labelled set (validation or test). */
 export interface ExitOutputs {
@@ -62,13 +62,5 @@ export function softmaxRows(logits: Float32Array, cols: number): Float32Array {
  * never depends on anything but the row.
  */
 export function argmaxRows(values: Float32Array, cols: number): Int32Array {
-  const rows = Math.floor(values.length / cols);
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (values[base + c]! > values[base + best]!) best = c;
-    out[r] = best;
-  }
-  return out;
+  return Int32Array.from({ length: Math.floor(values.length / cols) }, (_, r) => argmaxRow(values, r * cols, cols));
 }

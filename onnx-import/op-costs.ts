@@ -14,7 +14,7 @@
  * This counts graph nodes from probed shapes; it shares the rules, not the code, with the
  * trainer's counter (which walks layers), and imports nothing from training/.
  */
-import type { OnnxNode } from './graph-types.js';
+import { toNumber, type OnnxNode } from './graph-types.js';
 
 /** Operators that cost nothing by the §6.3 rules. */
 export const FREE_OPS: ReadonlySet<string> = new Set([
@@ -31,11 +31,11 @@ const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
 function intsAttr(node: OnnxNode, name: string): number[] | undefined {
   const a = node.attribute.find((x) => x.name === name);
-  return a?.ints?.map((v) => (typeof v === 'number' ? v : v.toNumber()));
+  return a?.ints?.map((v) => toNumber(v));
 }
 function intAttr(node: OnnxNode, name: string, fallback: number): number {
   const v = node.attribute.find((x) => x.name === name)?.i;
-  return v === undefined || v === null ? fallback : typeof v === 'number' ? v : v.toNumber();
+  return v === undefined || v === null ? fallback : toNumber(v);
 }
 
 /**

@@ -185,4 +185,56 @@ describe.skipIf(TORCH_UNAVAILABLE !== undefined)('an early-exit transformer with
       await srv.close();
     }
   });
+
+  it('serves INT64 token ids over /v2 (JSON and binary) with the exits and classes of /v1, and refuses image_bytes', async () => {
+    const srv = await startServer({ models: [at('model')], port: 0, logLevel: 'silent' });
+    try {
+      const n = 6;
+      const ids = tokens(n, 5);
+      const local = await AdaptiveModel.load(at('model'));
+      const conf1 = (await local.classify({ data: ids, dims: [n, SEQ] }, { budget: { thresholds: [-Infinity, Infinity, Infinity] } })).map((r) => r.confidence);
+      await local.close();
+      const t = [...conf1].sort((a, b) => a - b)[n / 2]!;
+      const v1 = await fetch(`${srv.url}/v1/classify`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ shape: [n, SEQ], data: Array.from(ids, Number), budget: { thresholds: [t, t, t] } }) });
+      expect(v1.status, await v1.clone().text()).toBe(200);
+      const want = ((await v1.json()) as { results: Array<{ exit: number; classIndex: number }> }).results;
+      expect(new Set(want.map((r) => r.exit)).size).toBeGreaterThan(1);
+
+      const meta = (await (await fetch(`${srv.url}/v2/models/encoder`)).json()) as { inputs: Array<{ name: string; datatype: string; shape: number[] }> };
+      expect(meta.inputs[0]).toEqual({ name: 'input_ids', datatype: 'INT64', shape: [-1, SEQ] });
+      expect(meta.inputs.map((i) => i.name)).not.toContain('image_bytes');
+
+      type V2Output = { name: string; data: number[] };
+      const check = async (res: Response) => {
+        expect(res.status, await res.clone().text()).toBe(200);
+        const outputs = ((await res.json()) as { outputs: V2Output[] }).outputs;
+        const exits = outputs.find((o) => o.name === 'exit')!.data;
+        const logits = outputs.find((o) => o.name === 'logits')!.data;
+        expect(exits).toEqual(want.map((r) => r.exit));
+        const classes = exits.map((_, i) => {
+          const row = logits.slice(i * CLASSES, (i + 1) * CLASSES);
+          return row.indexOf(Math.max(...row));
+        });
+        expect(classes).toEqual(want.map((r) => r.classIndex));
+      };
+      const infer = `${srv.url}/v2/models/encoder/infer`;
+      const outputs = [{ name: 'exit' }, { name: 'logits' }];
+      const json = { parameters: { threshold: t }, inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [n, SEQ], data: Array.from(ids, Number) }], outputs };
+      await check(await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }));
+
+      // Binary tensor data: little-endian int64, written here with Buffer rather than the server's codec.
+      const bytes = Buffer.alloc(ids.length * 8);
+      ids.forEach((v, i) => bytes.writeBigInt64LE(v, i * 8));
+      const header = Buffer.from(JSON.stringify({ parameters: { threshold: t }, inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [n, SEQ], parameters: { binary_data_size: bytes.length } }], outputs }));
+      await check(await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }, body: Buffer.concat([header, bytes]) }));
+
+      const image = await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'image_bytes', datatype: 'BYTES', shape: [1], data: ['AAAA'] }] }) });
+      expect(image.status).toBe(400);
+      expect(((await image.json()) as { error: string }).error).toMatch(/image_bytes: this model takes token ids only \(INT64 input_ids\)/);
+      const fp32 = await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, SEQ], data: new Array(SEQ).fill(0) }] }) });
+      expect(((await fp32.json()) as { error: string }).error).toMatch(/input_ids: datatype must be INT64/);
+    } finally {
+      await srv.close();
+    }
+  });
 });

@@ -7,6 +7,8 @@
  * the model input is int64, so row compaction drops rows of both.
  */
 import { execFileSync } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { readManifest, type Manifest } from '../../manifest/index.js';
 import { importModel, ImportError } from '../../onnx-import/index.js';
 import { AdaptiveModel, InputError } from '../../runtime/node/index.js';
 import { startServer } from '../../server/index.js';
+import { LOADER_OPTIONS, PROTO_PATH } from '../../server/v2/grpc-messages.js';
 import { maxAbsDiff, python, runCli, runImported, runSource, TORCH_UNAVAILABLE } from './import-helpers.js';
 
 if (TORCH_UNAVAILABLE) console.warn(`[transformer.test] skipped: ${TORCH_UNAVAILABLE}`);
@@ -186,8 +189,10 @@ describe.skipIf(TORCH_UNAVAILABLE !== undefined)('an early-exit transformer with
     }
   });
 
-  it('serves INT64 token ids over /v2 (JSON and binary) with the exits and classes of /v1, and refuses image_bytes', async () => {
-    const srv = await startServer({ models: [at('model')], port: 0, logLevel: 'silent' });
+  it('serves INT64 token ids over /v2 (JSON and binary) and gRPC with the exits and classes of /v1, and refuses image_bytes', async () => {
+    const srv = await startServer({ models: [at('model')], port: 0, grpcPort: 0, logLevel: 'silent' });
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { ...LOADER_OPTIONS })) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+    const client = new pkg.inference.GRPCInferenceService(srv.grpcAddress!, grpc.credentials.createInsecure());
     try {
       const n = 6;
       const ids = tokens(n, 5);
@@ -233,7 +238,18 @@ describe.skipIf(TORCH_UNAVAILABLE !== undefined)('an early-exit transformer with
       expect(((await image.json()) as { error: string }).error).toMatch(/image_bytes: this model takes token ids only \(INT64 input_ids\)/);
       const fp32 = await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, SEQ], data: new Array(SEQ).fill(0) }] }) });
       expect(((await fp32.json()) as { error: string }).error).toMatch(/input_ids: datatype must be INT64/);
+
+      // gRPC: typed int64 contents; the exit output comes back as raw little-endian INT32.
+      const reply = await new Promise<{ raw_output_contents: Buffer[] }>((resolve, reject) =>
+        client.ModelInfer!(
+          { model_name: 'encoder', parameters: { threshold: { double_param: t } }, inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [n, SEQ], contents: { int64_contents: Array.from(ids, Number) } }], outputs: [{ name: 'exit' }] },
+          (e: grpc.ServiceError | null, r: { raw_output_contents: Buffer[] }) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+      const exitBytes = reply.raw_output_contents[0]!;
+      expect(Array.from({ length: n }, (_, i) => exitBytes.readInt32LE(i * 4))).toEqual(want.map((r) => r.exit));
     } finally {
+      client.close();
       await srv.close();
     }
   });

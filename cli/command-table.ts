@@ -15,7 +15,7 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = Object.freeze([
-  { name: 'serve', summary: 'serve models over HTTP (/v1, and the browser demo at /demo/)', load: async () => (await import('./commands/serve.js')).serveCommand() },
+  { name: 'serve', summary: 'serve models over HTTP (/v1, the Open Inference Protocol at /v2, the browser demo at /demo/) and gRPC (--grpc-port)', load: async () => (await import('./commands/serve.js')).serveCommand() },
   { name: 'classify', summary: 'classify image files with early exit and print label, confidence, exit and MFLOPs', load: async () => (await import('./commands/classify.js')).classifyCommand() },
   { name: 'info', summary: 'print versions, the runtime providers and (with @adaptive-exit/train) the training backend', load: async () => (await import('./commands/info.js')).infoCommand() },
   { name: 'import', summary: 'split a multi-exit ONNX graph (e.g. from PyTorch) into per-stage graphs and a manifest', load: async () => (await import('./commands/import.js')).importCommand() },

@@ -17,6 +17,8 @@ import { PhaseTimings } from './phase-timings.js';
 import { OPTION_NAMES, parseRequestOptions } from './request-options.js';
 import { requestLogger } from './request-log.js';
 import { withTimeout } from './timeout.js';
+import { assertReady } from './readiness.js';
+import { findModel } from './v2/metadata.js';
 import { mountOpenInference } from './v2/routes.js';
 
 /** Image media types a classify body may have. */
@@ -40,9 +42,9 @@ export interface AppOptions {
 export interface ServerApp {
   app: express.Express;
   metrics: ServerMetrics;
-  /** Marks the server as draining: /readyz and /v2/health/ready answer 503 from then on. */
+  /** Marks the server as draining: /readyz and /v2/health/ready answer 503 from then on (see ./readiness.ts). */
   drain(): void;
-  /** False once draining (gRPC's ServerReady reads it). */
+  /** False once draining (gRPC's readiness reads it, with the models' health, through ./readiness.ts). */
   ready(): boolean;
 }
 
@@ -97,7 +99,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
-    if (draining) throw new HttpError(503, 'draining', 'the server is shutting down.');
+    assertReady(draining, registry.all);
     res.json({ status: 'ready', models: registry.all.map((m) => m.id) });
   });
   app.get('/metrics', async (_req, res) => {
@@ -114,11 +116,7 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
     res.json(modelSummary(m, m.id === registry.defaultId));
   });
 
-  function find(id: string): ServedModel {
-    const m = registry.get(id);
-    if (!m) throw new HttpError(404, 'unknown_model', `no model "${id}"; served: ${registry.all.map((x) => x.id).join(', ')}.`);
-    return m;
-  }
+  const find = (id: string): ServedModel => findModel(registry, id);
 
   const raw = express.raw({ type: [...IMAGE_TYPES], limit: maxBodyBytes });
   const json = express.json({ limit: maxBodyBytes, strict: true });
@@ -136,7 +134,11 @@ export function createApp(registry: ModelRegistry, options: AppOptions = {}): Se
 
   async function classify(m: ServedModel, req: Request, res: Response): Promise<void> {
     const start = performance.now();
-    if (phases) phases.add('body', start - res.locals.phaseStart);
+    if (phases) {
+      // Marks the request as phase-timed, so the request log adds its 'log' phase too.
+      res.locals.phaseTimed = true;
+      phases.add('body', start - res.locals.phaseStart);
+    }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const query = req.query as Record<string, unknown>;
     let input: Parameters<typeof m.model.preprocess>[0];

@@ -9,7 +9,7 @@ import { Gauge, type Registry } from 'prom-client';
 
 /**
  * The phases of a classify request, in order. `decode` includes preprocessing (the model's
- * `preprocess` does both, image by image); `model` is the request's batch's engine call (with an
+ * `modelInput` does both, image by image, or checks token ids); `model` is the request's batch's engine call (with an
  * inference worker: the round trip to it).
  */
 export const PHASES = Object.freeze(['body', 'decode', 'queue', 'model', 'serialise', 'log'] as const);

@@ -21,7 +21,7 @@ const CLIENT_ID = /^[\w.-]{1,128}$/;
 
 /**
  * Gives every request of `app` a lazily made `req.log`, and returns the middleware that assigns
- * ids and writes the lines. `phases` (when timing) gets the time spent logging each request.
+ * ids and writes the lines. `phases` (when timing) gets the time spent logging each phase-timed (classify) request.
  */
 export function requestLogger(app: express.Express, logger: Logger, phases?: PhaseTimings): RequestHandler {
   Object.defineProperty(app.request, 'log', {
@@ -48,7 +48,8 @@ export function requestLogger(app: express.Express, logger: Logger, phases?: Pha
       if (logger.isLevelEnabled(level)) {
         logger[level]({ reqId: id, method: req.method, url: req.originalUrl, status, responseTime: Math.round((t - start) * 1000) / 1000 }, res.writableFinished ? 'request completed' : 'request aborted');
       }
-      phases?.add('log', performance.now() - t);
+      // Only classify requests are phase-timed; a probe or a scrape must not count as one.
+      if (phases && res.locals.phaseTimed === true) phases.add('log', performance.now() - t);
     });
     next();
   };

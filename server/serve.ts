@@ -78,8 +78,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     try {
       grpc = await startGrpcServer(options.host ?? '127.0.0.1', options.grpcPort, { registry, metrics: built.metrics, logger, timeoutMs: options.timeoutMs ?? 30_000, maxMessageBytes: options.maxBodyBytes ?? 8 * 1024 * 1024, isReady: built.ready });
     } catch (e) {
-      server.close();
+      // As when listening fails: release the port, the models and the log before rethrowing.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.close();
+      if (destination) await flushLog(destination);
       throw e;
     }
   }

@@ -71,9 +71,34 @@ export class WorkerModel implements BatchRunner {
     const ts = import.meta.url.endsWith('.ts');
     const entry = new URL(ts ? './inference-worker-entry.mjs' : './inference-worker.js', import.meta.url);
     const worker = new Worker(entry, { workerData: { dir, options } satisfies WorkerData });
-    const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => Promise.reject(e as Error))])) as [Reply];
-    if (first.type !== 'ready') throw new Error(`inference worker of ${dir}: unexpected first message ${first.type}.`);
+    // `once` rejects on 'error'; a worker that exits without an error (process.exit) would otherwise leave this waiting forever.
+    const ac = new AbortController();
+    try {
+      const [first] = (await Promise.race([
+        once(worker, 'message', { signal: ac.signal }),
+        once(worker, 'exit', { signal: ac.signal }).then(([code]) => Promise.reject(new Error(`inference worker of ${dir}: exited (code ${String(code)}) before loading the model.`))),
+      ])) as [Reply];
+      if (first.type !== 'ready') throw new Error(`inference worker of ${dir}: unexpected first message ${first.type}.`);
+    } catch (e) {
+      await worker.terminate();
+      throw e;
+    } finally {
+      ac.abort();
+    }
     return new WorkerModel(worker, owner);
+  }
+
+  /** False once the worker stopped or failed: every batch would fail, so the server is not ready (see ./readiness.ts). */
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  /**
+   * Ends the worker thread at once, without closing its sessions: for tests that need a dead worker.
+   * @internal
+   */
+  async terminateForTest(): Promise<void> {
+    await this.worker.terminate();
   }
 
   /** Classifies one batch in the worker; the tensor's buffer is handed over (not copied), so the caller must not use it again. */

@@ -26,6 +26,7 @@ export interface InferParameterMessage {
 interface ContentsMessage {
   bool_contents?: boolean[];
   int_contents?: number[];
+  int64_contents?: number[];
   fp32_contents?: number[];
   bytes_contents?: Uint8Array[];
 }
@@ -67,7 +68,7 @@ function parameters(map: Record<string, InferParameterMessage> | undefined): Rec
 
 /** The typed list of `contents` that holds a tensor of `datatype`. */
 function typedContents(datatype: string, c: ContentsMessage | null | undefined): RawContents {
-  const values = datatype === 'FP32' ? c?.fp32_contents : datatype === 'INT32' ? c?.int_contents : datatype === 'BYTES' ? c?.bytes_contents : datatype === 'BOOL' ? c?.bool_contents : undefined;
+  const values = datatype === 'FP32' ? c?.fp32_contents : datatype === 'INT32' ? c?.int_contents : datatype === 'INT64' ? c?.int64_contents : datatype === 'BYTES' ? c?.bytes_contents : datatype === 'BOOL' ? c?.bool_contents : undefined;
   return { kind: 'list', values: values ?? [] };
 }
 

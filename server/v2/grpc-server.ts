@@ -8,12 +8,13 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
-import { HttpError, toHttpError } from '../errors.js';
+import { toHttpError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { ModelRegistry } from '../model-registry.js';
+import type { ModelRegistry, ServedModel } from '../model-registry.js';
+import { assertReady, notReady } from '../readiness.js';
 import { planInference } from './inference-request.js';
 import { outputTensor } from './inference-response.js';
-import { findModel, modelInputs, modelOutputs, modelVersions, serverMetadata } from './metadata.js';
+import { findModel, modelMetadata, modelVersions, serverMetadata } from './metadata.js';
 import { LOADER_OPTIONS, PROTO_PATH, requestFromMessage, responseMessage, type ModelInferRequestMessage } from './grpc-messages.js';
 import { runInference, streamInference } from './run-inference.js';
 
@@ -59,7 +60,8 @@ export function loadServiceDefinition(): grpc.ServiceDefinition {
 export async function startGrpcServer(host: string, port: number, options: GrpcOptions): Promise<RunningGrpc> {
   const { registry, metrics, logger, isReady } = options;
   const ctx = { metrics, timeoutMs: options.timeoutMs };
-  const notReady = () => new HttpError(503, 'not_ready', 'the server is shutting down.');
+  /** The 503 of ../readiness.ts when the server drains or a worker of `models` stopped. */
+  const unready = (models: readonly ServedModel[]) => notReady(!isReady(), models);
 
   /** Records a finished call in the shared metrics and log. */
   const record = (method: string, start: number, code: grpc.status) => {
@@ -93,19 +95,15 @@ export async function startGrpcServer(host: string, port: number, options: GrpcO
 
   const handlers: grpc.UntypedServiceImplementation = {
     ServerLive: unary('ServerLive', () => ({ live: true })),
-    ServerReady: unary('ServerReady', () => ({ ready: isReady() })),
-    ModelReady: unary('ModelReady', (req: { name: string; version: string }) => {
-      findModel(registry, req.name, req.version);
-      return { ready: isReady() };
-    }),
+    ServerReady: unary('ServerReady', () => ({ ready: unready(registry.all) === undefined })),
+    ModelReady: unary('ModelReady', (req: { name: string; version: string }) => ({ ready: unready([findModel(registry, req.name, req.version)]) === undefined })),
     ServerMetadata: unary('ServerMetadata', () => serverMetadata()),
     ModelMetadata: unary('ModelMetadata', (req: { name: string; version: string }) => {
-      const m = findModel(registry, req.name, req.version);
-      return { name: m.id, versions: modelVersions(m), platform: 'adaptive-exit', inputs: modelInputs(m), outputs: modelOutputs(m) };
+      return modelMetadata(findModel(registry, req.name, req.version));
     }),
     ModelInfer: unary('ModelInfer', async (msg: ModelInferRequestMessage) => {
       const m = findModel(registry, msg.model_name, msg.model_version);
-      if (!isReady()) throw notReady();
+      assertReady(!isReady(), [m]);
       const request = requestFromMessage(msg);
       const plan = planInference(m, request);
       const results = await runInference(ctx, m, plan, 'grpc');
@@ -125,7 +123,7 @@ export async function startGrpcServer(host: string, port: number, options: GrpcO
       const answer = async (msg: ModelInferRequestMessage) => {
         try {
           const m = findModel(registry, msg.model_name, msg.model_version);
-          if (!isReady()) throw notReady();
+          assertReady(!isReady(), [m]);
           const request = requestFromMessage(msg);
           const plan = planInference(m, request);
           const classNames = m.model.manifest.classNames;

@@ -1,15 +1,15 @@
 /**
  * @module server/v2/inference-request
  * An Open Inference Protocol request, whichever transport brought it (REST JSON, REST binary, gRPC),
- * checked against one model and turned into what the engine takes: the images or the NCHW tensor,
+ * checked against one model and turned into what the engine takes: the images or the input tensor,
  * one budget per request or per sample, and the outputs to return. Every problem is a 400 naming
  * the input, output or parameter at fault.
  */
 import type { Manifest } from '../../manifest/index.js';
-import { resolveBudget, type Budget } from '../../runtime/node/index.js';
+import { resolveBudget, sampleDims, type Budget, type InputData } from '../../runtime/node/index.js';
 import { HttpError } from '../errors.js';
 import type { ServedModel } from '../model-registry.js';
-import { BUDGET_PARAMETERS, IMAGE_BYTES, OUTPUT_NAMES, modelInputs, type BudgetParameter, type OutputName } from './metadata.js';
+import { BUDGET_PARAMETERS, IMAGE_BYTES, OUTPUT_NAMES, modelInputs, tensorDatatype, type BudgetParameter, type OutputName } from './metadata.js';
 import { decodeContents, type RawContents, type Tensor } from './tensor-codec.js';
 
 /** A parameter value as the protocol allows it: a scalar. */
@@ -47,8 +47,8 @@ export interface OutputPlan {
 
 /** What the engine runs and what goes back. */
 export interface InferencePlan {
-  /** Encoded images, or the preprocessed NCHW tensor. */
-  input: Uint8Array[] | { data: Float32Array; dims: number[] };
+  /** Encoded images, or the model's input tensor (preprocessed NCHW float32, or int64 token ids). */
+  input: Uint8Array[] | { data: InputData; dims: number[] };
   n: number;
   /** One budget for every sample, one per sample, or none (the manifest's default policy). */
   budget: Budget | Budget[] | undefined;
@@ -102,6 +102,10 @@ export function planInference(m: ServedModel, request: InferenceRequest): Infere
   if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw bad(`inputs: expected at least one input (${manifest.input.name} or ${IMAGE_BYTES}).`);
   for (const input of request.inputs) {
     const spec = specs.get(input.name);
+    if (!spec && input.name === IMAGE_BYTES) {
+      const what = manifest.input.dtype === 'int64' ? 'token ids' : 'preprocessed tensors';
+      throw bad(`${IMAGE_BYTES}: this model takes ${what} only (${tensorDatatype(manifest)} ${manifest.input.name}), not encoded images.`);
+    }
     if (!spec) throw bad(`inputs: unknown input "${input.name}"; the model takes ${[...specs.keys()].join(', ')}.`);
     if (tensors.has(input.name)) throw bad(`inputs: "${input.name}" is given twice.`);
     checkScalars(`inputs.${input.name}.parameters`, input.parameters, INPUT_PARAMETERS);
@@ -117,12 +121,15 @@ export function planInference(m: ServedModel, request: InferenceRequest): Infere
   const tensor = tensors.get(manifest.input.name);
   const images = tensors.get(IMAGE_BYTES);
   if (tensor && images) throw bad(`inputs: give ${manifest.input.name} or ${IMAGE_BYTES}, not both.`);
-  if (!tensor && !images) throw bad(`inputs: expected ${manifest.input.name} (FP32 [n, ${manifest.input.dims.slice(1).join(', ')}]) or ${IMAGE_BYTES} (BYTES [n]).`);
+  if (!tensor && !images) {
+    const tensorSpec = `${manifest.input.name} (${tensorDatatype(manifest)} [n, ${sampleDims(manifest).join(', ')}])`;
+    throw bad(`inputs: expected ${specs.has(IMAGE_BYTES) ? `${tensorSpec} or ${IMAGE_BYTES} (BYTES [n])` : tensorSpec}.`);
+  }
   let input: InferencePlan['input'];
   let n: number;
   if (tensor) {
     n = tensor.shape[0]!;
-    input = { data: tensor.data as Float32Array, dims: tensor.shape };
+    input = { data: tensor.data as InputData, dims: tensor.shape };
   } else {
     n = images!.shape[0]!;
     input = images!.data as Uint8Array[];

@@ -5,6 +5,8 @@
  * budget inputs; logits, exit, mflops, confidence, label), and the lookup of a model and version
  * named in a path (404 otherwise).
  */
+import type { Manifest } from '../../manifest/index.js';
+import { sampleDims } from '../../runtime/node/index.js';
 import { packageVersion } from '../../runtime/node/package-files.js';
 import { HttpError } from '../errors.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
@@ -46,12 +48,25 @@ export function modelVersions(m: ServedModel): string[] {
   return [m.model.manifest.model.version || '1'];
 }
 
-/** The model's inputs: its tensor input (NCHW, any batch), encoded images, and one per budget parameter. */
+/** The protocol datatype of the model's tensor input: INT64 for token ids, FP32 for images. */
+export function tensorDatatype(manifest: Pick<Manifest, 'input'>): 'FP32' | 'INT64' {
+  return manifest.input.dtype === 'int64' ? 'INT64' : 'FP32';
+}
+
+/** Whether the model decodes encoded images itself: a float input with the manifest's image preprocessing. */
+export function takesImages(manifest: Pick<Manifest, 'input' | 'preprocessing'>): boolean {
+  return manifest.input.dtype !== 'int64' && manifest.preprocessing !== undefined && manifest.preprocessing !== null;
+}
+
+/**
+ * The model's inputs: its tensor input (any batch; NCHW float32 for images, int64 `[n, sequence]`
+ * for token ids), encoded images (only for models with image preprocessing), and one per budget parameter.
+ */
 export function modelInputs(m: ServedModel): TensorMetadata[] {
-  const { name, dims } = m.model.manifest.input;
+  const { manifest } = m.model;
   return [
-    { name, datatype: 'FP32', shape: [-1, ...dims.slice(1).map(Number)] },
-    { name: IMAGE_BYTES, datatype: 'BYTES', shape: [-1] },
+    { name: manifest.input.name, datatype: tensorDatatype(manifest), shape: [-1, ...sampleDims(manifest)] },
+    ...(takesImages(manifest) ? [{ name: IMAGE_BYTES, datatype: 'BYTES' as const, shape: [-1] }] : []),
     ...Object.entries(BUDGET_PARAMETERS).map(([p, { datatype }]) => ({ name: p, datatype, shape: [-1] })),
   ];
 }

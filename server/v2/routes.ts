@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { HttpError, toHttpError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelRegistry, ServedModel } from '../model-registry.js';
+import { assertReady } from '../readiness.js';
 import { planInference } from './inference-request.js';
 import { outputTensor } from './inference-response.js';
 import { findModel, modelMetadata, modelVersions, serverMetadata } from './metadata.js';
@@ -19,7 +20,7 @@ export interface OpenInferenceOptions {
   metrics: ServerMetrics;
   timeoutMs: number;
   maxBodyBytes: number;
-  /** False while the server shuts down. */
+  /** False while the server shuts down (see ../readiness.ts for the models' health). */
   isReady(): boolean;
 }
 
@@ -34,7 +35,6 @@ export function mountOpenInference(app: express.Express, options: OpenInferenceO
   // The body is read raw: a binary-extension body is JSON followed by bytes.
   const raw = express.raw({ type: () => true, limit: maxBodyBytes });
 
-  const notReady = () => new HttpError(503, 'not_ready', 'the server is shutting down.');
   const model = (req: Request): ServedModel => findModel(registry, String(req.params.name), req.params.version === undefined ? undefined : String(req.params.version));
 
   router.get('/', (_req, res) => {
@@ -44,13 +44,13 @@ export function mountOpenInference(app: express.Express, options: OpenInferenceO
     res.json({ live: true });
   });
   router.get('/health/ready', (_req, res) => {
-    if (!isReady()) throw notReady();
+    assertReady(!isReady(), registry.all);
     res.json({ ready: true });
   });
   for (const base of ['/models/:name', '/models/:name/versions/:version']) {
     router.get(`${base}/ready`, (req, res) => {
       const m = model(req);
-      if (!isReady()) throw notReady();
+      assertReady(!isReady(), [m]);
       res.json({ name: m.id, ready: true });
     });
     router.get(base, (req, res) => {
@@ -58,7 +58,7 @@ export function mountOpenInference(app: express.Express, options: OpenInferenceO
     });
     router.post(`${base}/infer`, raw, async (req, res) => {
       const m = model(req);
-      if (!isReady()) throw notReady();
+      assertReady(!isReady(), [m]);
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const headerLength = req.headers[HEADER_LENGTH] as string | undefined;
       if (!(headerLength === undefined ? JSON_TYPES : BINARY_TYPES).includes(type)) {

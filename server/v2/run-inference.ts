@@ -4,7 +4,7 @@
  * `/v1`, so V1, V2 and gRPC requests fill the same batches) for a whole answer, or stage by stage
  * for gRPC's ModelStreamInfer, which answers once per exit as each stage completes.
  */
-import type { ClassifyResult, ExitPrediction } from '../../runtime/node/index.js';
+import { sampleDims, type ClassifyResult, type ExitPrediction, type InputData } from '../../runtime/node/index.js';
 import type { Protocol, ServerMetrics } from '../metrics.js';
 import type { ServedModel } from '../model-registry.js';
 import { withTimeout } from '../timeout.js';
@@ -16,14 +16,15 @@ export interface InferenceContext {
   timeoutMs: number;
 }
 
-async function preprocess(m: ServedModel, plan: InferencePlan): Promise<Float32Array> {
-  const { data } = await m.model.preprocess(plan.input);
+/** The plan's input as the model takes it (decoded and preprocessed images, or the checked tensor), as `/v1` builds it. */
+async function modelInput(m: ServedModel, plan: InferencePlan): Promise<InputData> {
+  const { data } = await m.model.modelInput(plan.input);
   return data;
 }
 
 /** Classifies the plan's samples, in order. */
 export async function runInference(ctx: InferenceContext, m: ServedModel, plan: InferencePlan, protocol: Protocol): Promise<ClassifyResult[]> {
-  const run = async () => m.batcher.classify(await preprocess(m, plan), plan.n, plan.budget, 0);
+  const run = async () => m.batcher.classify(await modelInput(m, plan), plan.n, plan.budget, 0);
   const results = await withTimeout(run(), ctx.timeoutMs);
   ctx.metrics.recordSamples(m.id, results, m.fullMflops, protocol);
   return results;
@@ -40,10 +41,9 @@ export interface ExitStep {
  * batcher: each is its own sequence of stage calls, as `/v1`'s server-sent events are.
  */
 export async function* streamInference(ctx: InferenceContext, m: ServedModel, plan: InferencePlan, protocol: Protocol): AsyncGenerator<ExitStep, void, undefined> {
-  const [, C, H, W] = m.model.manifest.input.dims;
-  const data = await preprocess(m, plan);
+  const data = await modelInput(m, plan);
   const finals: ClassifyResult[] = [];
-  for await (const e of m.model.stream({ data, dims: [plan.n, Number(C), Number(H), Number(W)] }, { budget: plan.budget, topK: 0 })) {
+  for await (const e of m.model.stream({ data, dims: [plan.n, ...sampleDims(m.model.manifest)] }, { budget: plan.budget, topK: 0 })) {
     for (const p of e.predictions) if (p.final) finals.push(p);
     yield { exit: e.exit, predictions: e.predictions };
   }

@@ -3,7 +3,8 @@
  * Tensor contents of the Open Inference Protocol in and out of the three forms clients send:
  * JSON arrays (nested or flat, row-major), the binary tensor data extension's bytes (little-endian,
  * row-major; BYTES elements as a 4-byte little-endian length then the bytes) and gRPC's typed
- * lists. Only the datatypes this server reads or writes are handled: FP32, INT32, BOOL and BYTES.
+ * lists. Only the datatypes this server reads or writes are handled: FP32, INT32, INT64 (token ids),
+ * BOOL and BYTES.
  */
 import { HttpError } from '../errors.js';
 
@@ -11,6 +12,7 @@ import { HttpError } from '../errors.js';
 export type Tensor =
   | { name: string; datatype: 'FP32'; shape: number[]; data: Float32Array }
   | { name: string; datatype: 'INT32'; shape: number[]; data: Int32Array }
+  | { name: string; datatype: 'INT64'; shape: number[]; data: BigInt64Array }
   | { name: string; datatype: 'BOOL'; shape: number[]; data: Uint8Array }
   | { name: string; datatype: 'BYTES'; shape: number[]; data: Uint8Array[] };
 
@@ -74,11 +76,12 @@ export function decodeContents(name: string, datatype: Datatype, shape: number[]
   if (raw.kind === 'binary') {
     const { bytes } = raw;
     if (datatype === 'BYTES') return { name, datatype, shape, data: splitBytes(bytes, count, name) };
-    const size = datatype === 'BOOL' ? 1 : 4;
+    const size = datatype === 'BOOL' ? 1 : datatype === 'INT64' ? 8 : 4;
     if (bytes.byteLength !== count * size) throw bad(`${name}: shape ${JSON.stringify(shape)} of ${datatype} needs ${count * size} bytes; the binary data has ${bytes.byteLength}.`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (datatype === 'FP32') return { name, datatype, shape, data: Float32Array.from({ length: count }, (_, i) => view.getFloat32(i * 4, true)) };
     if (datatype === 'INT32') return { name, datatype, shape, data: Int32Array.from({ length: count }, (_, i) => view.getInt32(i * 4, true)) };
+    if (datatype === 'INT64') return { name, datatype, shape, data: BigInt64Array.from({ length: count }, (_, i) => view.getBigInt64(i * 8, true)) };
     return { name, datatype, shape, data: bytes.slice() };
   }
   let values: ArrayLike<unknown>;
@@ -111,6 +114,16 @@ export function decodeContents(name: string, datatype: Datatype, shape: number[]
       }
       return { name, datatype, shape, data };
     }
+    case 'INT64': {
+      // JSON numbers (and gRPC's int64 lists, read as numbers) are exact up to 2^53: beyond, a value may already have been rounded.
+      const data = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = values[i];
+        if (!Number.isSafeInteger(v)) throw bad(`${at(i)}: expected an integer within ±(2^53 - 1), got ${JSON.stringify(v)}.`);
+        data[i] = BigInt(v as number);
+      }
+      return { name, datatype, shape, data };
+    }
     case 'BOOL':
       return { name, datatype, shape, data: Uint8Array.from({ length: count }, (_, i) => (values[i] === true || values[i] === 1 ? 1 : 0)) };
     case 'BYTES':
@@ -132,6 +145,12 @@ export function toBinary(t: Tensor): Uint8Array {
     return out;
   }
   if (t.datatype === 'BOOL') return t.data.slice();
+  if (t.datatype === 'INT64') {
+    const out = new Uint8Array(t.data.length * 8);
+    const view = new DataView(out.buffer);
+    t.data.forEach((v, i) => view.setBigInt64(i * 8, v, true));
+    return out;
+  }
   const out = new Uint8Array(t.data.length * 4);
   const view = new DataView(out.buffer);
   if (t.datatype === 'FP32') t.data.forEach((v, i) => view.setFloat32(i * 4, v, true));
@@ -143,5 +162,6 @@ export function toBinary(t: Tensor): Uint8Array {
 export function toJsonData(t: Tensor): Array<number | string | boolean> {
   if (t.datatype === 'BYTES') return t.data.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
   if (t.datatype === 'BOOL') return Array.from(t.data, (v) => v === 1);
+  if (t.datatype === 'INT64') return Array.from(t.data, Number);
   return Array.from(t.data);
 }

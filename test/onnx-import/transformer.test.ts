@@ -7,6 +7,8 @@
  * the model input is int64, so row compaction drops rows of both.
  */
 import { execFileSync } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { readManifest, type Manifest } from '../../manifest/index.js';
 import { importModel, ImportError } from '../../onnx-import/index.js';
 import { AdaptiveModel, InputError } from '../../runtime/node/index.js';
 import { startServer } from '../../server/index.js';
+import { LOADER_OPTIONS, PROTO_PATH } from '../../server/v2/grpc-messages.js';
 import { maxAbsDiff, python, runCli, runImported, runSource, TORCH_UNAVAILABLE } from './import-helpers.js';
 
 if (TORCH_UNAVAILABLE) console.warn(`[transformer.test] skipped: ${TORCH_UNAVAILABLE}`);
@@ -182,6 +185,71 @@ describe.skipIf(TORCH_UNAVAILABLE !== undefined)('an early-exit transformer with
       const frac = await post({ shape: [1, SEQ], data: [0.5, ...new Array(SEQ - 1).fill(0)] });
       expect(((await frac.json()) as { error: { message: string } }).error.message).toMatch(/data\[0\]: expected an integer token id/);
     } finally {
+      await srv.close();
+    }
+  });
+
+  it('serves INT64 token ids over /v2 (JSON and binary) and gRPC with the exits and classes of /v1, and refuses image_bytes', async () => {
+    const srv = await startServer({ models: [at('model')], port: 0, grpcPort: 0, logLevel: 'silent' });
+    const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, { ...LOADER_OPTIONS })) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+    const client = new pkg.inference.GRPCInferenceService(srv.grpcAddress!, grpc.credentials.createInsecure());
+    try {
+      const n = 6;
+      const ids = tokens(n, 5);
+      const local = await AdaptiveModel.load(at('model'));
+      const conf1 = (await local.classify({ data: ids, dims: [n, SEQ] }, { budget: { thresholds: [-Infinity, Infinity, Infinity] } })).map((r) => r.confidence);
+      await local.close();
+      const t = [...conf1].sort((a, b) => a - b)[n / 2]!;
+      const v1 = await fetch(`${srv.url}/v1/classify`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ shape: [n, SEQ], data: Array.from(ids, Number), budget: { thresholds: [t, t, t] } }) });
+      expect(v1.status, await v1.clone().text()).toBe(200);
+      const want = ((await v1.json()) as { results: Array<{ exit: number; classIndex: number }> }).results;
+      expect(new Set(want.map((r) => r.exit)).size).toBeGreaterThan(1);
+
+      const meta = (await (await fetch(`${srv.url}/v2/models/encoder`)).json()) as { inputs: Array<{ name: string; datatype: string; shape: number[] }> };
+      expect(meta.inputs[0]).toEqual({ name: 'input_ids', datatype: 'INT64', shape: [-1, SEQ] });
+      expect(meta.inputs.map((i) => i.name)).not.toContain('image_bytes');
+
+      type V2Output = { name: string; data: number[] };
+      const check = async (res: Response) => {
+        expect(res.status, await res.clone().text()).toBe(200);
+        const outputs = ((await res.json()) as { outputs: V2Output[] }).outputs;
+        const exits = outputs.find((o) => o.name === 'exit')!.data;
+        const logits = outputs.find((o) => o.name === 'logits')!.data;
+        expect(exits).toEqual(want.map((r) => r.exit));
+        const classes = exits.map((_, i) => {
+          const row = logits.slice(i * CLASSES, (i + 1) * CLASSES);
+          return row.indexOf(Math.max(...row));
+        });
+        expect(classes).toEqual(want.map((r) => r.classIndex));
+      };
+      const infer = `${srv.url}/v2/models/encoder/infer`;
+      const outputs = [{ name: 'exit' }, { name: 'logits' }];
+      const json = { parameters: { threshold: t }, inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [n, SEQ], data: Array.from(ids, Number) }], outputs };
+      await check(await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }));
+
+      // Binary tensor data: little-endian int64, written here with Buffer rather than the server's codec.
+      const bytes = Buffer.alloc(ids.length * 8);
+      ids.forEach((v, i) => bytes.writeBigInt64LE(v, i * 8));
+      const header = Buffer.from(JSON.stringify({ parameters: { threshold: t }, inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [n, SEQ], parameters: { binary_data_size: bytes.length } }], outputs }));
+      await check(await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }, body: Buffer.concat([header, bytes]) }));
+
+      const image = await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'image_bytes', datatype: 'BYTES', shape: [1], data: ['AAAA'] }] }) });
+      expect(image.status).toBe(400);
+      expect(((await image.json()) as { error: string }).error).toMatch(/image_bytes: this model takes token ids only \(INT64 input_ids\)/);
+      const fp32 = await fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, SEQ], data: new Array(SEQ).fill(0) }] }) });
+      expect(((await fp32.json()) as { error: string }).error).toMatch(/input_ids: datatype must be INT64/);
+
+      // gRPC: typed int64 contents; the exit output comes back as raw little-endian INT32.
+      const reply = await new Promise<{ raw_output_contents: Buffer[] }>((resolve, reject) =>
+        client.ModelInfer!(
+          { model_name: 'encoder', parameters: { threshold: { double_param: t } }, inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [n, SEQ], contents: { int64_contents: Array.from(ids, Number) } }], outputs: [{ name: 'exit' }] },
+          (e: grpc.ServiceError | null, r: { raw_output_contents: Buffer[] }) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+      const exitBytes = reply.raw_output_contents[0]!;
+      expect(Array.from({ length: n }, (_, i) => exitBytes.readInt32LE(i * 4))).toEqual(want.map((r) => r.exit));
+    } finally {
+      client.close();
       await srv.close();
     }
   });

@@ -76,12 +76,14 @@ describe('request log', () => {
 });
 
 describe('phase timings', () => {
-  it('are on /metrics only when asked for, one count per classified image', async () => {
+  it('are on /metrics only when asked for, one count per classified image (none for probes and scrapes)', async () => {
     const off = await startServer({ models: [DEFAULT_MODEL_DIR], port: 0, logLevel: 'silent' });
     const on = await startServer({ models: [DEFAULT_MODEL_DIR], port: 0, logLevel: 'silent', phaseTimings: true });
     try {
       for (const srv of [off, on]) for (const png of pngs) expect((await classify(srv, png)).status).toBe(200);
       expect(await (await fetch(`${off.url}/metrics`)).text()).not.toContain('adaptive_exit_phase');
+      // Probes and scrapes are not classify requests: no phase of theirs is counted, 'log' included.
+      for (const path of ['/healthz', '/metrics', '/readyz']) expect((await fetch(`${on.url}${path}`)).status).toBe(200);
       const text = await (await fetch(`${on.url}/metrics`)).text();
       for (const phase of ['body', 'decode', 'queue', 'model', 'serialise', 'log']) {
         expect(Number(new RegExp(`adaptive_exit_phase_count\\{phase="${phase}"\\} (\\d+)`).exec(text)?.[1]), phase).toBe(pngs.length);

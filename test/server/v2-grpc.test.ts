@@ -4,6 +4,8 @@
  * contents, per-sample budgets, classification, errors as gRPC statuses, and ModelStreamInfer
  * answering one message per exit that ends after the sample's exit.
  */
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -178,5 +180,25 @@ describe('v2 gRPC', () => {
     const metrics = await (await fetch(`${srv.url}/metrics`)).text();
     expect(metrics).toMatch(/adaptive_exit_http_requests_total\{protocol="grpc",route="ModelInfer",method="GRPC",status="OK"\} \d+/);
     expect(metrics).toMatch(/adaptive_exit_samples_total\{model="msdnet-cifar10",protocol="grpc"\} \d+/);
+  });
+
+  it('a gRPC port that cannot be bound fails the start and releases the HTTP port', async () => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const taken = Number(srv.grpcAddress!.split(':').at(-1));
+    await expect(startServer({ models: [DEFAULT_MODEL_DIR], port, grpcPort: taken, logLevel: 'silent', inferenceWorker: false })).rejects.toThrow(/cannot listen for gRPC on 127\.0\.0\.1:\d+/);
+    const again = createServer().listen(port, '127.0.0.1');
+    await once(again, 'listening');
+    await new Promise((r) => again.close(r));
+  });
+
+  // Last: it kills the shared server's worker.
+  it('ServerReady, ModelReady are false and ModelInfer UNAVAILABLE once the inference worker died', async () => {
+    await srv.registry.get(MODEL_ID)!.worker!.terminateForTest();
+    expect(await call('ServerReady', {})).toEqual({ ready: false });
+    expect(await call('ModelReady', { name: MODEL_ID, version: '' })).toEqual({ ready: false });
+    await expect(call('ModelInfer', { model_name: MODEL_ID, inputs: [imageInput(1)] })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringMatching(/inference worker .* stopped/) as unknown });
   });
 });

@@ -318,23 +318,43 @@ describe('v2 REST: bad requests', () => {
     }
   });
 
-  it('not ready while draining: server and model readiness and inference answer 503', async () => {
+  /** A server of its own (the test changes its readiness) on its own registry, closed after `test`. */
+  async function withOwnServer(test: (url: string, built: ReturnType<typeof createApp>, registry: ModelRegistry) => Promise<void>): Promise<void> {
     const registry = await ModelRegistry.load([DEFAULT_MODEL_DIR]);
     const built = createApp(registry, { logger: pino({ level: 'silent' }) });
     const server = built.app.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
+      await test(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, built, registry);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await registry.close();
+    }
+  }
+
+  it("not ready once a model's inference worker died: /readyz, server and model readiness answer 503", async () => {
+    await withOwnServer(async (url, _built, registry) => {
+      for (const path of ['/readyz', '/v2/health/ready', `/v2/models/${MODEL_ID}/ready`]) expect((await fetch(`${url}${path}`)).status, path).toBe(200);
+      const worker = registry.get(MODEL_ID)!.worker!;
+      await worker.terminateForTest();
+      expect(worker.healthy).toBe(false);
+      for (const path of ['/v2/health/ready', `/v2/models/${MODEL_ID}/ready`]) await expectError(await fetch(`${url}${path}`), 503, /inference worker of model "msdnet-cifar10" stopped/);
+      const readyz = await fetch(`${url}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(((await readyz.json()) as { error: { message: string } }).error.message).toMatch(/inference worker of model "msdnet-cifar10" stopped/);
+      await expectError(await fetch(`${url}${infer}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(good()) }), 503, /stopped/);
+    });
+  });
+
+  it('not ready while draining: server and model readiness and inference answer 503', async () => {
+    await withOwnServer(async (url, built) => {
       expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
       built.drain();
       await expectError(await fetch(`${url}/v2/health/ready`), 503, /shutting down/);
       await expectError(await fetch(`${url}/v2/models/${MODEL_ID}/ready`), 503, /shutting down/);
       await expectError(await fetch(`${url}${infer}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(good()) }), 503, /shutting down/);
       expect(await (await fetch(`${url}/v2/health/live`)).json()).toEqual({ live: true });
-    } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      await registry.close();
-    }
+    });
   });
 });

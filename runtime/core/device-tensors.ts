@@ -9,6 +9,8 @@
  * It also converts feeds and outputs between the engine's tensors and the library's.
  * Library-agnostic: the platform backend supplies the `Tensor` class and how helper sessions are made.
  */
+import type { Stage } from '../../manifest/index.js';
+import type { StageSession } from './backend.js';
 import { copyGraph, DEVICE_GRAPH_IO, rowGatherGraph } from './device-graphs.js';
 import { queued } from './session-queue.js';
 import { isDeviceTensor, type CoreTensor, type DeviceCoreTensor } from './tensor.js';
@@ -155,4 +157,22 @@ export class DeviceTensors<T extends OrtTensorLike> {
     this.helpers.clear();
     await Promise.all(sessions.map(async (s) => (await s.catch(() => null))?.release()));
   }
+}
+
+/**
+ * Where a device backend asks onnxruntime to leave each stage output: every carried tensor in a
+ * GPU buffer for the next stage, the logits (which decide the exits) in host memory.
+ */
+export function deviceOutputLocations(stage: Stage): Record<string, 'cpu' | 'gpu-buffer'> {
+  return Object.fromEntries(stage.outputs.map((o) => [o.name, o.role.kind === 'logits' ? 'cpu' : 'gpu-buffer']));
+}
+
+/** A {@link StageSession} over an onnxruntime session (Node or web): device tensors go in and come out as they are. */
+export function deviceStageSession<T extends OrtTensorLike>(session: HelperSession<T>, device: DeviceTensors<T>): StageSession {
+  return {
+    run: async (feeds) => device.fromOutputs(await session.run(device.toFeeds(feeds))),
+    release: async () => {
+      await session.release();
+    },
+  };
 }

@@ -28,5 +28,5 @@ export { imagePreprocessing, writePixels, type Pixels, type PreprocessManifest }
 export { BudgetError, InferenceError, InputError, ModelClosedError, ModelLoadError } from './errors.js';
 export { elementCount, inputTensor, isDeviceTensor, selectRows, type InputData, type RowTensor, type CoreTensor, type DeviceCoreTensor, type Float32CoreTensor, type Float64CoreTensor, type Int64CoreTensor } from './tensor.js';
 export { copyGraph, DEVICE_GRAPH_IO, rowGatherGraph } from './device-graphs.js';
-export { DeviceTensors, type HelperSession, type OrtTensorConstructor, type OrtTensorLike } from './device-tensors.js';
+export { DeviceTensors, deviceOutputLocations, deviceStageSession, type HelperSession, type OrtTensorConstructor, type OrtTensorLike } from './device-tensors.js';
 export { loadStageGraphs, readManifestWith, urlFileReader, type LoadedStages, type ModelFileReader } from './model-files.js';

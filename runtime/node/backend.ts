@@ -19,7 +19,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Stage } from '../../manifest/index.js';
-import { DeviceTensors, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
+import { DeviceTensors, deviceOutputLocations, deviceStageSession, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 import { createOrtSession, type OrtRunner } from './native-session.js';
 
 /** Execution providers this backend can ask onnxruntime-node for. */
@@ -89,18 +89,6 @@ export function nodeSessionOptions(provider: NodeExecutionProvider, threads: num
   };
 }
 
-function wrap(runner: OrtRunner, device: DeviceTensors<ort.Tensor>): StageSession {
-  return {
-    run: async (feeds) => device.fromOutputs(await runner.run(device.toFeeds(feeds))),
-    release: () => runner.release(),
-  };
-}
-
-/** WebGPU: every output in a GPU buffer but the logits, which the engine reads. */
-function outputLocations(stage: Stage): Record<string, 'cpu' | 'gpu-buffer'> {
-  return Object.fromEntries(stage.outputs.map((o) => [o.name, o.role.kind === 'logits' ? 'cpu' : 'gpu-buffer']));
-}
-
 /**
  * Creates stage sessions with onnxruntime-node.
  * @throws RangeError for a thread count that is not a positive integer or an unknown provider.
@@ -141,7 +129,7 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
       if (provider !== 'cpu') {
         const options = nodeSessionOptions(provider, threads, false, layout);
         try {
-          const session = wrap(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: outputLocations(stage) } : options), device);
+          const session = deviceStageSession(await createOrtSession(bytes, provider === 'webgpu' ? { ...options, preferredOutputLocation: deviceOutputLocations(stage) } : options), device);
           deviceStages++;
           return session;
         } catch (e) {
@@ -161,18 +149,18 @@ export function createNodeBackend(options: NodeBackendOptions = {}): NodeStageBa
           }
           warn(`onnxruntime-node: the ${provider} execution provider is not usable here (${(e as Error).message.split('\n')[0]}); running on the CPU instead.`);
           provider = 'cpu';
-          return wrap(cpu, device);
+          return deviceStageSession(cpu, device);
         }
       }
-      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)), device);
+      return deviceStageSession(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, false)), device);
     },
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
       // On a GPU provider the fused graph's decisions (NonZero, Compress, If) run on the CPU with
       // copies at every exit; by default the stage-by-stage engine with device tensors runs there.
       // Its CPU-placed decision nodes are by design: onnxruntime's warning about them is not logged.
-      if (provider === 'webgpu' && options.fusedOnGpu) return wrap(await createOrtSession(bytes, { ...nodeSessionOptions('webgpu', threads, false, layout), logSeverityLevel: 3 }), device);
+      if (provider === 'webgpu' && options.fusedOnGpu) return deviceStageSession(await createOrtSession(bytes, { ...nodeSessionOptions('webgpu', threads, false, layout), logSeverityLevel: 3 }), device);
       if (provider !== 'cpu') return null;
-      return wrap(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
+      return deviceStageSession(await createOrtSession(bytes, nodeSessionOptions('cpu', threads, spinning)), device);
     },
     selectDeviceRows(t: DeviceCoreTensor, rows: readonly number[]): Promise<DeviceCoreTensor> {
       return device.selectRows(t, rows);

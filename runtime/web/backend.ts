@@ -8,7 +8,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import type { Stage } from '../../manifest/schema.js';
-import { DeviceTensors, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
+import { DeviceTensors, deviceOutputLocations, deviceStageSession, type DeviceCoreTensor, type StageBackend, type StageSession } from '../core/index.js';
 
 export const WEB_EXECUTION_PROVIDERS = Object.freeze(['auto', 'webgpu', 'wasm'] as const);
 export type WebExecutionProvider = (typeof WEB_EXECUTION_PROVIDERS)[number];
@@ -107,29 +107,21 @@ export async function createWebBackend(options: WebBackendOptions = {}): Promise
     async createSession(bytes: Uint8Array, stage: Stage): Promise<StageSession> {
       // On WebGPU the carried features stay in GPU buffers for the next stage; only the logits,
       // which decide the exits, are read back.
-      const preferredOutputLocation =
-        provider === 'webgpu' ? Object.fromEntries(stage.outputs.map((o) => [o.name, o.role.kind === 'logits' ? ('cpu' as const) : ('gpu-buffer' as const)])) : undefined;
+      const preferredOutputLocation = provider === 'webgpu' ? deviceOutputLocations(stage) : undefined;
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'],
         ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
       });
-      return stageSession(session, device);
+      return deviceStageSession(session, device);
     },
     async createFusedSession(bytes: Uint8Array): Promise<StageSession | null> {
       // WebGPU keeps carried features on the GPU stage by stage; the fused graph's data-dependent
       // shapes (NonZero, If) would read them back. WASM gains one call per batch instead of K.
       if (provider !== 'wasm') return null;
-      return stageSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] }), device);
+      return deviceStageSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: LOG_SEVERITY[ort.env.logLevel ?? 'error'] }), device);
     },
   };
 }
 
-/** A {@link StageSession} over an onnxruntime-web session; device tensors go in as they are. */
-function stageSession(session: ort.InferenceSession, device: DeviceTensors<ort.Tensor>): StageSession {
-  return {
-    run: async (feeds) => device.fromOutputs(await session.run(device.toFeeds(feeds))),
-    release: () => session.release(),
-  };
-}

@@ -1,9 +1,11 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.base.ts';
+import base, { useSoftwareVulkanWithoutDriver } from './vitest.base.ts';
+
+useSoftwareVulkanWithoutDriver();
 
 /**
- * `npm run test:webgpu-train`: the WebGPU training tests, on whatever adapter Dawn finds (the
- * script points Vulkan at SwiftShader, Chromium's software driver). Kept out of `npm test`.
+ * `npm run test:webgpu-train`: the WebGPU training tests, on whatever adapter Dawn finds
+ * (SwiftShader, Chromium's software driver, when no Vulkan driver is chosen). Kept out of `npm test`.
  */
 export default mergeConfig(base, defineConfig({
   test: {

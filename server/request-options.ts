@@ -5,8 +5,8 @@
  * `thresholds` per exit) and `topK`. Unknown names and malformed values get a 400 naming them.
  */
 import type { Manifest } from '../manifest/index.js';
-import { resolveBudget, type Budget } from '../runtime/node/index.js';
-import { HttpError } from './errors.js';
+import { budgetFromFields, resolveBudget, type Budget, type BudgetFields } from '../runtime/node/index.js';
+import { HttpError, toHttpError } from './errors.js';
 
 export const OPTION_NAMES = Object.freeze(['avgMflops', 'maxMflops', 'maxExit', 'deadlineMs', 'threshold', 'thresholds', 'topK'] as const);
 
@@ -30,23 +30,26 @@ export function parseRequestOptions(source: Record<string, unknown>, manifest: M
   const K = manifest.stages.length;
   const unknown = Object.keys(source).filter((k) => !(OPTION_NAMES as readonly string[]).includes(k) && !ignore.includes(k));
   if (unknown.length > 0) throw new HttpError(400, 'invalid_option', `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; allowed: ${OPTION_NAMES.join(', ')}.`);
-  const budget: Budget = {};
-  for (const name of ['avgMflops', 'maxMflops', 'maxExit', 'deadlineMs'] as const) {
-    if (source[name] !== undefined) budget[name] = number(name, source[name]);
+  const fields: BudgetFields = {};
+  for (const name of ['avgMflops', 'maxMflops', 'maxExit', 'deadlineMs', 'threshold'] as const) {
+    if (source[name] !== undefined) fields[name] = number(name, source[name]);
   }
-  if (source.threshold !== undefined && source.thresholds !== undefined) throw new HttpError(400, 'invalid_budget', 'give threshold (one for every exit) or thresholds (one per exit), not both.');
-  if (source.threshold !== undefined) budget.thresholds = new Array<number>(K).fill(number('threshold', source.threshold));
   if (source.thresholds !== undefined) {
     const raw = source.thresholds;
     const list = typeof raw === 'string' ? raw.split(',') : raw;
     if (!Array.isArray(list)) throw new HttpError(400, 'invalid_budget', `thresholds: expected ${K} numbers (comma-separated in a query), got ${JSON.stringify(raw)}.`);
-    budget.thresholds = list.map((v, i) => number(`thresholds[${i}]`, v));
+    fields.thresholds = list.map((v, i) => number(`thresholds[${i}]`, v));
   }
-  const hasBudget = Object.keys(budget).length > 0;
-  // Resolving checks every field against the model (ranges, calibration points, lengths).
-  if (hasBudget) resolveBudget(budget, manifest);
+  let budget: Budget | undefined;
+  try {
+    budget = budgetFromFields(fields, K);
+    // Resolving checks every field against the model (ranges, calibration points, lengths).
+    if (budget) resolveBudget(budget, manifest);
+  } catch (e) {
+    throw toHttpError(e);
+  }
   const N = manifest.classNames.length;
   const topK = source.topK === undefined ? Math.min(5, N) : number('topK', source.topK);
   if (!Number.isInteger(topK) || topK < 0 || topK > N) throw new HttpError(400, 'invalid_option', `topK: expected an integer in 0..${N}, got ${JSON.stringify(source.topK)}.`);
-  return { budget: hasBudget ? budget : undefined, topK };
+  return { budget, topK };
 }

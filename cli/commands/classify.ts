@@ -5,8 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import type { Budget } from '../../runtime/core/budget.js';
-import { AdaptiveModel, bundledModelDir, resolveBudget } from '../../runtime/node/index.js';
+import { AdaptiveModel, budgetFromFields, bundledModelDir, resolveBudget } from '../../runtime/node/index.js';
 import { formatTable } from '../format-table.js';
 import { intFlag, numberFlag } from '../parse-flags.js';
 
@@ -24,19 +23,6 @@ interface ClassifyFlags {
 
 function numberListFlag(flag: string): (value: string) => number[] {
   return (value) => value.split(',').map((v, i) => numberFlag(`${flag}[${i}]`)(v.trim()));
-}
-
-/** The budget the flags describe (undefined: the model's default policy). */
-function budgetOf(flags: ClassifyFlags, numExits: number): Budget | undefined {
-  if (flags.threshold !== undefined && flags.thresholds !== undefined) throw new Error('give --threshold (one for every exit) or --thresholds (one per exit), not both');
-  const budget: Budget = {};
-  if (flags.avgMflops !== undefined) budget.avgMflops = flags.avgMflops;
-  if (flags.maxMflops !== undefined) budget.maxMflops = flags.maxMflops;
-  if (flags.maxExit !== undefined) budget.maxExit = flags.maxExit;
-  if (flags.deadlineMs !== undefined) budget.deadlineMs = flags.deadlineMs;
-  if (flags.threshold !== undefined) budget.thresholds = new Array<number>(numExits).fill(flags.threshold);
-  if (flags.thresholds !== undefined) budget.thresholds = flags.thresholds;
-  return Object.keys(budget).length > 0 ? budget : undefined;
 }
 
 export function classifyCommand(): Command {
@@ -62,7 +48,7 @@ export function classifyCommand(): Command {
       );
       const model = await AdaptiveModel.load(flags.model);
       try {
-        const budget = budgetOf(flags, model.manifest.stages.length);
+        const budget = budgetFromFields(flags, model.manifest.stages.length);
         if (budget) resolveBudget(budget, model.manifest); // checks every field against the model first
         const topK = Math.min(flags.topK, model.manifest.classNames.length);
         const results = await model.classify(images, { budget, topK });

@@ -152,3 +152,27 @@ export function resolveBudgets(budget: Budget | readonly Budget[] | undefined, n
     return r;
   });
 }
+
+/** A budget as flat fields, as a command line or a request gives it (`threshold`: one for every exit). */
+export interface BudgetFields {
+  avgMflops?: number;
+  maxMflops?: number;
+  maxExit?: number;
+  deadlineMs?: number;
+  threshold?: number;
+  thresholds?: readonly number[];
+}
+
+/**
+ * The {@link Budget} that flat fields describe for a model with `numExits` exits; undefined when
+ * no field is given (the model's default policy). Values are checked when the budget is resolved.
+ * @throws BudgetError when both `threshold` and `thresholds` are given.
+ */
+export function budgetFromFields(fields: BudgetFields, numExits: number): Budget | undefined {
+  if (fields.threshold !== undefined && fields.thresholds !== undefined) throw new BudgetError('give threshold (one for every exit) or thresholds (one per exit), not both.');
+  const budget: Budget = {};
+  for (const name of ['avgMflops', 'maxMflops', 'maxExit', 'deadlineMs'] as const) if (fields[name] !== undefined) budget[name] = fields[name];
+  if (fields.threshold !== undefined) budget.thresholds = new Array<number>(numExits).fill(fields.threshold);
+  if (fields.thresholds !== undefined) budget.thresholds = fields.thresholds;
+  return Object.keys(budget).length > 0 ? budget : undefined;
+}

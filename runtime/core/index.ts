@@ -4,7 +4,7 @@
  * the backend interface. Imports no onnxruntime package and no node built-in.
  */
 export type { StageBackend, StageSession } from './backend.js';
-export { BUDGET_FIELDS, resolveBudget, resolveBudgets, type Budget, type BudgetManifest, type ResolvedBudget } from './budget.js';
+export { BUDGET_FIELDS, budgetFromFields, resolveBudget, resolveBudgets, type Budget, type BudgetFields, type BudgetManifest, type ResolvedBudget } from './budget.js';
 export { argmaxRow, rowConfidence, rowConfidences, softmaxRows } from '../../manifest/confidence.js';
 export { EXIT_CRITERIA } from '../../manifest/schema.js';
 export { ManifestError } from '../../manifest/errors.js';

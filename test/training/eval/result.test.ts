@@ -9,7 +9,7 @@ import {
   writeEvalResult,
 } from '../../../training/eval/index.js';
 import { useTempDirs } from '../../datasets/temp-dir.js';
-import { randomOutputs } from './fixtures.js';
+import { randomOutputs } from '../../calibration/fixtures.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 

@@ -8,7 +8,7 @@ import {
   readEvalResult,
   writeEvalResult,
 } from '../../../training/eval/index.js';
-import { useTempDirs } from '../../datasets/temp-dir.js';
+import { useTempDirs } from '../../helpers/temp-dir.js';
 import { randomOutputs } from '../../calibration/fixtures.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

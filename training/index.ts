@@ -5,7 +5,7 @@
  */
 export * from './backend/index.js';
 export * from './models/index.js';
-export { loadModel, saveModel, readWeights, assignWeights, copyMatchingWeights, toStage2Model, ModelFileError, MODEL_FILE, WEIGHTS_FILE } from './models/weights.js';
+export { loadModel, saveModel, readWeightsAsync, assignWeights, copyMatchingWeights, toStage2Model, ModelFileError, MODEL_FILE, WEIGHTS_FILE } from './models/weights.js';
 export { gradientEquilibriumScales } from './techniques/gradient-equilibrium.js';
 export { scaleGradient, stopGradient } from './techniques/gradient-scale.js';
 export { buildIscHeads, applyIscExit, type IscHeads, type IscLink } from './techniques/isc.js';

@@ -46,17 +46,33 @@ export async function computeGradients(
 ): Promise<PendingStep> {
   const ops = new TensorOps({ batchStatsGroups: plan.batchStatsGroups });
   let stats: Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const out = objectiveLoss(model, ops, images, labels, objective);
-    const last = out.logits[out.logits.length - 1]!;
-    const correct = tf.sum(tf.cast(tf.equal(tf.argMax(last, -1), labels), 'float32'));
-    // One small tensor read once after the step: every extra read is a pipeline stall.
-    stats = tf.keep(tf.concat([tf.stack([out.total, ...out.perExit]), tf.reshape(correct, [1])]));
-    return out.total as tf.Scalar;
-  }, sgd.variables);
-  const values = await stats!.data();
-  stats!.dispose();
-  value.dispose();
+  let values: Float32Array | Int32Array | Uint8Array;
+  let grads: tf.NamedTensorMap;
+  try {
+    const step = tf.variableGrads(() => {
+      const out = objectiveLoss(model, ops, images, labels, objective);
+      const last = out.logits[out.logits.length - 1]!;
+      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(last, -1), labels), 'float32'));
+      // One small tensor read once after the step: every extra read is a pipeline stall.
+      stats = tf.keep(tf.concat([tf.stack([out.total, ...out.perExit]), tf.reshape(correct, [1])]));
+      return out.total as tf.Scalar;
+    }, sgd.variables);
+    grads = step.grads;
+    step.value.dispose();
+    try {
+      values = await stats!.data();
+    } catch (err) {
+      // A failed read (e.g. a lost GPU device) must not leave gradients or queued BatchNorm
+      // updates behind for the caller's next step.
+      tf.dispose(grads);
+      throw err;
+    }
+  } catch (err) {
+    ops.discardBatchNormUpdates();
+    throw err;
+  } finally {
+    stats?.dispose();
+  }
   const K = model.numExits;
   return {
     grads,

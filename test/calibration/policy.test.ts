@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, type BudgetPoint } from '../../training/eval/index.js';
+import { defaultPolicy, type BudgetPoint } from '../../calibration/index.js';
 
 function point(p: number, valAccuracy: number, valExpectedMflops: number): BudgetPoint {
   return { p, thresholds: [0.5, -1e8], valAccuracy, testAccuracy: valAccuracy - 1, expectedMflops: valExpectedMflops + 1, valExpectedMflops, exitFractions: [0.5, 0.5], valExitFractions: [0.5, 0.5] };

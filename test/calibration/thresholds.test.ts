@@ -8,8 +8,8 @@ import {
   exitDistribution,
   findThresholds,
   targetCount,
-} from '../../training/eval/index.js';
-import { randomScores, rng, scoresFrom } from '../training/eval/fixtures.js';
+} from '../../calibration/index.js';
+import { randomScores, rng, scoresFrom } from './fixtures.js';
 
 describe('exit distribution', () => {
   it('grid is 0.05 … 2.00 in 40 steps', () => {

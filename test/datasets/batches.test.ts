@@ -13,7 +13,7 @@ import {
 } from '../../datasets/index.js';
 import { writeImage } from '../../datasets/augment.js';
 import { normalizationTables } from '../../datasets/normalization.js';
-import { patternBytes } from './temp-dir.js';
+import { patternBytes } from '../helpers/temp-dir.js';
 
 /** `count` random 8x8x3 images, labels i % 10. */
 function dataset(count: number, h = 8, w = 8, c = 3): Uint8Dataset {

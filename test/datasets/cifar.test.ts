@@ -12,7 +12,7 @@ import {
   readCifar100,
   type Uint8Dataset,
 } from '../../datasets/index.js';
-import { patternBytes, useTempDirs } from './temp-dir.js';
+import { patternBytes, useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('cifar');
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { buildCifar10FromNpm, CIFAR10_SHA256, encodeCifarRecords, readTarFiles } from '../../datasets/index.js';
-import { useTempDirs } from './temp-dir.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('npm');
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import { dataCommand } from '../../cli/commands/data.js';
 import { FASHION_MNIST_DIR } from '../../datasets/index.js';
-import { useTempDirs } from './temp-dir.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('cli');
 

@@ -12,7 +12,7 @@ import {
   FASHION_MNIST_NORMALIZATION,
   readFashionMnist,
 } from '../../datasets/index.js';
-import { patternBytes, useTempDirs } from './temp-dir.js';
+import { patternBytes, useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('idx');
 

@@ -8,7 +8,7 @@ import {
   validationSplitFromJson,
   validationSplitToJson,
 } from '../../datasets/index.js';
-import { useTempDirs } from './temp-dir.js';
+import { useTempDirs } from '../helpers/temp-dir.js';
 
 const tempDir = useTempDirs('split');
 

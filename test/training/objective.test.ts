@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../training/backend/tf.js';
 import { DEFAULT_MSDNET_CONFIG, MultiExitModel, TensorOps } from '../../training/models/index.js';
-import { readWeights, toStage2Model } from '../../training/models/weights.js';
+import { readWeightsAsync, toStage2Model } from '../../training/models/weights.js';
 import { objectiveLoss, planObjective } from '../../training/objective.js';
 import { Sgd } from '../../training/optim/sgd.js';
 import { NonFiniteLossError, trainStep } from '../../training/train-step.js';
@@ -61,10 +61,10 @@ describe('objectives', () => {
       stage1.dispose();
       const options = { objective: 'stage2', frozenBn } as const;
       const plan = planObjective(model, options);
-      const before = new Map(readWeights(model).map((w) => [w.name, w.values] as const));
+      const before = new Map((await readWeightsAsync(model)).map((w) => [w.name, w.values] as const));
       const sgd = new Sgd(model.parameters(plan.trainGroups));
       await trainStep(model, sgd, plan, options, images(), labels(), 0.1);
-      for (const w of readWeights(model)) {
+      for (const w of await readWeightsAsync(model)) {
         const changed = w.values.some((v, i) => v !== before.get(w.name)![i]);
         if (w.name.startsWith('isc')) {
           if (!w.name.endsWith('running_var')) expect(changed, w.name).toBe(true);
@@ -101,10 +101,10 @@ describe('objectives', () => {
     const model = MultiExitModel.create(tinyConfig(), 1);
     const plan = planObjective(model, { objective: 'stage1' });
     const sgd = new Sgd(model.parameters(plan.trainGroups));
-    const before = readWeights(model);
+    const before = await readWeightsAsync(model);
     const bad = tf.fill([6, 16, 16, 3], Number.NaN);
     await expect(trainStep(model, sgd, plan, { objective: 'stage1' }, bad, labels(), 0.1)).rejects.toThrow(NonFiniteLossError);
-    const after = readWeights(model);
+    const after = await readWeightsAsync(model);
     after.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(before[i]!.values)));
     sgd.dispose();
     model.dispose();

@@ -30,16 +30,10 @@ export class ModelFileError extends Error {
   override name = 'ModelFileError';
 }
 
-/** Reads every variable's values (a copy), in creation order. */
-export function readWeights(model: MultiExitModel): Array<{ name: string; shape: number[]; values: Float32Array }> {
-  return model.variables().map(({ name, variable }) => ({
-    name,
-    shape: variable.shape.slice(),
-    values: variable.dataSync() as Float32Array,
-  }));
-}
-
-/** {@link readWeights} with `data()`, which every backend supports (WebGPU in Node has no `dataSync`). */
+/**
+ * Reads every variable's values (a copy), in creation order, with `data()`, which every backend
+ * supports (WebGPU in Node has no `dataSync`).
+ */
 export async function readWeightsAsync(model: MultiExitModel): Promise<Array<{ name: string; shape: number[]; values: Float32Array }>> {
   return Promise.all(
     model.variables().map(async ({ name, variable }) => ({ name, shape: variable.shape.slice(), values: (await variable.data()) as Float32Array })),

@@ -35,8 +35,13 @@ export async function collectExitLogits(
       // One concatenated read per batch rather than K reads.
       return tf.concat(model.forward(ops, x).logits, 1);
     });
-    const values = await outs.data();
-    outs.dispose();
+    let values: Float32Array | Int32Array | Uint8Array;
+    try {
+      values = await outs.data();
+    } finally {
+      // Freed also when the read fails (e.g. a lost GPU device), so nothing leaks.
+      outs.dispose();
+    }
     for (let i = 0; i < batch.size; i++) {
       for (let k = 0; k < K; k++) {
         logits[k]!.set(values.subarray(i * K * N + k * N, i * K * N + (k + 1) * N), (offset + i) * N);

@@ -10,11 +10,10 @@ import {
   DEFAULT_CIFAR10_DIR,
   FASHION_MNIST_DIR,
   FASHION_MNIST_NORMALIZATION,
-  readCifar10,
-  readCifar100,
-  readFashionMnist,
-  readImageFolder,
+  readDatasetSplit,
   type ChannelNormalization,
+  type DatasetName,
+  type DataSplit,
   type Uint8Dataset,
 } from '../../datasets/index.js';
 import type { TrainConfig } from './train-config.js';
@@ -27,34 +26,25 @@ export interface RunData {
   dir: string;
 }
 
+/** Published per-channel statistics; a user's folder has none and is measured instead. */
+const NORMALIZATION: Record<Exclude<DatasetName, 'folder'>, ChannelNormalization> = {
+  cifar10: CIFAR10_NORMALIZATION,
+  cifar100: CIFAR100_NORMALIZATION,
+  'fashion-mnist': FASHION_MNIST_NORMALIZATION,
+};
+
+const DEFAULT_DIR: Partial<Record<DatasetName, string>> = { cifar10: DEFAULT_CIFAR10_DIR, 'fashion-mnist': FASHION_MNIST_DIR };
+
 /** Reads a run's datasets (throws DataFormatError naming the file on bad data). */
 export async function loadRunData(config: Pick<TrainConfig, 'dataset' | 'data' | 'model'>): Promise<RunData> {
-  switch (config.dataset) {
-    case 'cifar10': {
-      const dir = config.data ?? DEFAULT_CIFAR10_DIR;
-      const [train, test] = await Promise.all([readCifar10(dir, { split: 'train' }), readCifar10(dir, { split: 'test' })]);
-      return { train, test, normalization: CIFAR10_NORMALIZATION, dir };
-    }
-    case 'cifar100': {
-      const dir = config.data!;
-      const [train, test] = await Promise.all([readCifar100(dir, { split: 'train' }), readCifar100(dir, { split: 'test' })]);
-      return { train, test, normalization: CIFAR100_NORMALIZATION, dir };
-    }
-    case 'fashion-mnist': {
-      const dir = config.data ?? FASHION_MNIST_DIR;
-      const [train, test] = await Promise.all([readFashionMnist({ dir, split: 'train' }), readFashionMnist({ dir, split: 'test' })]);
-      return { train, test, normalization: FASHION_MNIST_NORMALIZATION, dir };
-    }
-    case 'folder': {
-      const dir = config.data!;
-      const [height, width] = config.model.inputSize;
-      const channels = config.model.inputChannels as 1 | 3;
-      const [train, test] = await Promise.all([
-        readImageFolder(join(dir, 'train'), { height, width, channels }),
-        readImageFolder(join(dir, 'test'), { height, width, channels }),
-      ]);
-      // No published constants for a user's folder: measured on its training images.
-      return { train, test, normalization: computeNormalization(train), dir };
-    }
-  }
+  const { dataset } = config;
+  const dir = config.data ?? DEFAULT_DIR[dataset];
+  const [height, width] = config.model.inputSize;
+  const image = { height, width, channels: config.model.inputChannels as 1 | 3 };
+  // A run needs both splits, so a folder holds DIR/train and DIR/test (one subfolder per class
+  // in each); `calibrate` reads a folder as it is.
+  const read = (split: DataSplit) => readDatasetSplit(dataset, { split, dir: dataset === 'folder' && dir ? join(dir, split) : dir, image });
+  const [train, test] = await Promise.all([read('train'), read('test')]);
+  const normalization = dataset === 'folder' ? computeNormalization(train) : NORMALIZATION[dataset];
+  return { train, test, normalization, dir: dir! };
 }

@@ -10,7 +10,7 @@ import { formatIssues, ConfigError, MsdNetConfigSchema, DEFAULT_MSDNET_CONFIG, t
 import { KD_REDUCTIONS } from '../techniques/ofa-kd.js';
 import { FROZEN_BN_MODES } from '../objective.js';
 
-/** The datasets a run trains on: the command line's names (datasets/named-dataset.ts). */
+/** The datasets a run trains on: the command line's names (datasets/dataset-names.ts). */
 export const DATASETS = DATASET_NAMES;
 export type { DatasetName };
 

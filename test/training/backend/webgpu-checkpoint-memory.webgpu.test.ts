@@ -119,10 +119,13 @@ describe('GPU memory over many steps', () => {
       expect(m.numTensors).toBe(after[0]!.numTensors);
       expect(m.numBytes).toBe(after[0]!.numBytes);
     }
-    // Measured: the first step leaves ~5 kB fewer bytes in live GPU buffers than later ones (a
-    // buffer still in flight when it returns), and the pool takes 3 steps to hold every size.
-    for (const m of after.slice(2)) expect(gpu(m).numBytesInGPU).toBe(gpu(after[1]!).numBytesInGPU);
-    for (const m of after.slice(3)) expect(gpu(m).numBytesAllocatedInGPU).toBe(gpu(after[2]!).numBytesAllocatedInGPU);
+    // The first steps may differ (a buffer still in flight when a step returns; the pool has not
+    // yet seen every buffer size), so GPU bytes are held to be constant over the second half.
+    const settled = after.slice(STEPS / 2);
+    for (const m of settled) {
+      expect(gpu(m).numBytesInGPU).toBe(gpu(settled[0]!).numBytesInGPU);
+      expect(gpu(m).numBytesAllocatedInGPU).toBe(gpu(settled[0]!).numBytesAllocatedInGPU);
+    }
     tf.dispose([images, labels]);
     sgd.dispose();
     model.dispose();

@@ -8,8 +8,8 @@ import {
   readEvalResult,
   writeEvalResult,
 } from '../../../training/eval/index.js';
-import { useTempDirs } from '../../datasets/temp-dir.js';
-import { randomOutputs } from './fixtures.js';
+import { useTempDirs } from '../../helpers/temp-dir.js';
+import { randomOutputs } from '../../calibration/fixtures.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 

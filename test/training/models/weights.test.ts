@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../training/backend/tf.js';
 import { MultiExitModel, TensorOps } from '../../../training/models/index.js';
-import { loadModel, MODEL_FILE, ModelFileError, readWeights, saveModel, toStage2Model, WEIGHTS_FILE } from '../../../training/models/weights.js';
+import { loadModel, MODEL_FILE, ModelFileError, readWeightsAsync, saveModel, toStage2Model, WEIGHTS_FILE } from '../../../training/models/weights.js';
 import { useBackend } from '../../helpers/backends.js';
 import { tinyConfig } from '../../helpers/tiny-model.js';
 
@@ -28,8 +28,8 @@ describe('model save and load', () => {
     await saveModel(model, out);
     const loaded = await loadModel(out);
     expect(loaded.config).toEqual(model.config);
-    const a = readWeights(model);
-    const b = readWeights(loaded);
+    const a = await readWeightsAsync(model);
+    const b = await readWeightsAsync(loaded);
     expect(b.map((w) => w.name)).toEqual(a.map((w) => w.name));
     a.forEach((w, i) => expect(Array.from(b[i]!.values)).toEqual(Array.from(w.values)));
     expect(a.some((w) => w.name.endsWith('running_mean') && w.values.some((v) => v !== 0))).toBe(true);
@@ -78,13 +78,13 @@ describe('model save and load', () => {
 });
 
 describe('stage-2 model', () => {
-  it('keeps the stage-1 network and adds ISC heads', () => {
+  it('keeps the stage-1 network and adds ISC heads', async () => {
     const stage1 = MultiExitModel.create(tinyConfig({ ge: true }), 9);
     const stage2 = toStage2Model(stage1);
     expect(stage2.config).toMatchObject({ ge: true, linearHeads: true, iscHeads: true, iscDetach: false });
-    const w1 = new Map(readWeights(stage1).map((w) => [w.name, w.values] as const));
+    const w1 = new Map((await readWeightsAsync(stage1)).map((w) => [w.name, w.values] as const));
     let shared = 0;
-    for (const w of readWeights(stage2)) {
+    for (const w of await readWeightsAsync(stage2)) {
       const v = w1.get(w.name);
       if (v) {
         shared += 1;

@@ -14,7 +14,7 @@ import type { ObjectiveOptions } from '../../../training/objective.js';
 import { SeededRng } from '../../../datasets/index.js';
 import { tf } from '../../../training/backend/tf.js';
 import { PEER_UNAVAILABLE, peerFlags, runPeerAsync } from '../../helpers/torch-peer.js';
-import { useTempDirs } from '../../datasets/temp-dir.js';
+import { useTempDirs } from '../../helpers/temp-dir.js';
 import { ClosenessReport, type Closeness } from './closeness.js';
 import { parityBatch } from './parity-batch.js';
 import { startPeerStep, stepHere, type ParityBatch, type StepRecord } from './step-runners.js';

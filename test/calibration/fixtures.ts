@@ -1,8 +1,9 @@
 /**
- * @module test/training/eval/fixtures
- * Test helpers: a seeded generator and constructed exit scores/outputs with known structure.
+ * @module test/calibration/fixtures
+ * Test helpers for the calibration math (also used by the trainer's eval tests): a seeded
+ * generator and constructed exit scores/outputs with known structure.
  */
-import type { ExitOutputs, ExitScores } from '../../../training/eval/index.js';
+import type { ExitOutputs, ExitScores } from '../../calibration/index.js';
 
 /** Mulberry32: small, seeded, good enough for constructing test data. */
 export function rng(seed: number): () => number {

@@ -1,6 +1,7 @@
 /**
- * @module test/training/data/temp-dir
- * Test helper: temporary folders outside the repository, removed after the test file.
+ * @module test/helpers/temp-dir
+ * Test helpers: temporary folders outside the repository, removed after the test file; and
+ * patterned bytes for file round trips.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

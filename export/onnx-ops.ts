@@ -134,6 +134,10 @@ export class OnnxOps implements GraphOps<OnnxValue> {
     return { name: out, dims: x.dims };
   }
 
+  batchNormRelu(layer: BatchNormLayer, x: OnnxValue): OnnxValue {
+    return this.relu(this.batchNorm(layer, x));
+  }
+
   maxPool(x: OnnxValue, kernel: number, stride: number, pad: number): OnnxValue {
     const input = this.input(x);
     const [n, c, h, w] = x.dims as [Dim, number, number, number];

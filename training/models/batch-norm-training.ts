@@ -7,6 +7,7 @@
  * closed form, with [C]-vector broadcasts only.
  */
 import { tf, type Tensor } from '../backend/tf.js';
+import { BATCH_NORM_RELU, BATCH_NORM_RELU_GRAD } from '../backend/wasm-kernels/batch-norm-relu.js';
 
 export interface BatchNormTrainingResult {
   y: Tensor;
@@ -48,4 +49,37 @@ export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, eps: n
   });
   const y = op(x, gamma, beta);
   return { y, mean: mean!, variance: variance! };
+}
+
+// The fused kernel's gradient, for backends that register both of its kernels (wasm). Computed
+// once per node: tfjs asks for each input's gradient separately, inside its own tidy, which
+// would dispose the other two outputs of one backward kernel run there.
+tf.registerGradient({
+  kernelName: BATCH_NORM_RELU,
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [true, true, true],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+    // The batch statistics feed only the running averages, outside the tape: their dy is zero.
+    const dOut = Array.isArray(dy) ? dy[0]! : dy;
+    const [x, gamma, y, mean, variance] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    const [dx, dGamma, dBeta] = tf
+      .engine()
+      .runKernel(BATCH_NORM_RELU_GRAD, { dy: dOut, x, y, mean, variance, gamma }, attrs) as unknown as [Tensor, Tensor, Tensor];
+    return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
+  },
+});
+
+/**
+ * relu(BatchNorm with batch statistics): one fused kernel forward and one backward where the
+ * backend has them (wasm: training/backend/wasm-kernels/batch-norm-relu), else
+ * {@link batchNormTraining} followed by `tf.relu`. Same result and gradients either way.
+ */
+export function batchNormReluTraining(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): BatchNormTrainingResult {
+  const backend = tf.getBackend();
+  if (tf.getKernel(BATCH_NORM_RELU, backend) === undefined || tf.getKernel(BATCH_NORM_RELU_GRAD, backend) === undefined) {
+    const { y, mean, variance } = batchNormTraining(x, gamma, beta, eps);
+    return { y: tf.relu(y), mean, variance };
+  }
+  const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_RELU, { x, gamma, beta }, { eps }) as unknown as [Tensor, Tensor, Tensor];
+  return { y, mean, variance };
 }

@@ -58,6 +58,10 @@ export class CostOps implements GraphOps<Shape> {
     return x;
   }
 
+  batchNormRelu(layer: BatchNormLayer, x: Shape): Shape {
+    return this.relu(this.batchNorm(layer, x));
+  }
+
   maxPool(x: Shape, kernel: number, stride: number, pad: number): Shape {
     this.expectRank(x, 4, 'maxPool');
     const [n, h, w, c] = x.shape as [number, number, number, number];

@@ -12,6 +12,11 @@ export interface GraphOps<T> {
   /** BatchNorm over the last (channel) axis; 4-D or 2-D input. */
   batchNorm(layer: BatchNormLayer, x: T): T;
   relu(x: T): T;
+  /**
+   * relu(batchNorm(x)), the pair every MSDNet conv unit ends with: an interpreter may fuse it
+   * (training on wasm does); others return `relu(batchNorm(layer, x))`.
+   */
+  batchNormRelu(layer: BatchNormLayer, x: T): T;
   maxPool(x: T, kernel: number, stride: number, pad: number): T;
   /** Mean over the spatial axes: [N, H, W, C] to [N, C]. */
   globalAvgPool(x: T): T;

@@ -196,7 +196,7 @@ export function buildMsdNet(store: ParameterStore, c: MsdNetConfig): MsdNet {
 }
 
 function applyConvBasic<T>(ops: GraphOps<T>, m: ConvBasic, x: T): T {
-  return ops.relu(ops.batchNorm(m.bn, ops.conv2d(m.conv, x)));
+  return ops.batchNormRelu(m.bn, ops.conv2d(m.conv, x));
 }
 
 function applyConvBN<T>(ops: GraphOps<T>, m: ConvBN, x: T): T {

@@ -6,7 +6,7 @@
  */
 import { tf, type Tensor } from '../backend/tf.js';
 import { scaleGradient } from '../techniques/gradient-scale.js';
-import { batchNormTraining } from './batch-norm-training.js';
+import { batchNormReluTraining, batchNormTraining } from './batch-norm-training.js';
 import type { GraphOps } from './graph-ops.js';
 import type { BatchNormLayer, Conv2dLayer, LinearLayer, ParamGroup } from './layers.js';
 
@@ -44,13 +44,24 @@ export class TensorOps implements GraphOps<Tensor> {
       return tf.batchNorm(x, layer.runningMean, layer.runningVar, layer.beta, layer.gamma, layer.eps);
     }
     const { y, mean, variance } = batchNormTraining(x, layer.gamma, layer.beta, layer.eps);
-    // Kept past the tape's tidy so the running statistics can be updated after the step.
-    this.pending.push({ layer, mean: tf.keep(mean), variance: tf.keep(variance), count: x.size / layer.channels });
+    this.queueUpdate(layer, mean, variance, x.size / layer.channels);
     return y;
+  }
+
+  private queueUpdate(layer: BatchNormLayer, mean: Tensor, variance: Tensor, count: number): void {
+    // Kept past the tape's tidy so the running statistics can be updated after the step.
+    this.pending.push({ layer, mean: tf.keep(mean), variance: tf.keep(variance), count });
   }
 
   relu(x: Tensor): Tensor {
     return tf.relu(x);
+  }
+
+  batchNormRelu(layer: BatchNormLayer, x: Tensor): Tensor {
+    if (!this.batchStats.has(layer.group)) return tf.relu(this.batchNorm(layer, x));
+    const { y, mean, variance } = batchNormReluTraining(x, layer.gamma, layer.beta, layer.eps);
+    this.queueUpdate(layer, mean, variance, x.size / layer.channels);
+    return y;
   }
 
   maxPool(x: Tensor, kernel: number, stride: number, pad: number): Tensor {

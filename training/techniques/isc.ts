@@ -55,6 +55,6 @@ export function applyIscExit<T>(ops: GraphOps<T>, heads: IscHeads, k: number, fe
   if (previousLogits === undefined) throw new Error(`ISC exit ${k + 1}: the previous exit's logits are required.`);
   const link = heads.links[k - 1]!;
   const source = heads.detach ? ops.scaleGradient(previousLogits, 0) : previousLogits;
-  const transformed = ops.relu(ops.batchNorm(link.bn, ops.linear(link.linear, source)));
+  const transformed = ops.batchNormRelu(link.bn, ops.linear(link.linear, source));
   return ops.linear(classifier, ops.concat([feature, transformed]));
 }

@@ -9,6 +9,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../training/backend/tf.js';
 import type { Tensor } from '../../../training/backend/tf.js';
 import { enableWasmThreads } from '../../../training/backend/wasm-threads.js';
+import { batchNormReluTraining } from '../../../training/models/batch-norm-training.js';
 import { relativeMaxError, useBackend } from '../../helpers/backends.js';
 
 function data(size: number, seed: number): Float32Array {
@@ -36,7 +37,10 @@ describe('enableWasmThreads', () => {
     const step = (x: Tensor, w: Tensor): Tensor[] => {
       const conv = (a: Tensor, b: Tensor) => tf.conv2d(a as never, b as never, 2, 'same');
       const [dx, dw] = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.square(tf.relu(conv(a, b)))))([x, w]);
-      return [conv(x, w), dx!, dw!, tf.concat([x, x], 3)];
+      // The fused BatchNorm + ReLU's SIMD module on the threaded build's shared memory.
+      const bnRelu = (a: Tensor) => batchNormReluTraining(a, tf.onesLike(a).mean([0, 1, 2]), tf.zeros([16]), 1e-5).y;
+      const [dBn] = tf.grads((a: Tensor) => tf.sum(tf.mul(bnRelu(a), a)))([x]);
+      return [conv(x, w), dx!, dw!, tf.concat([x, x], 3), bnRelu(x), dBn!];
     };
     const wasm = await run('wasm', step);
     const cpu = await run('cpu', step);

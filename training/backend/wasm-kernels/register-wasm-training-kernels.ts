@@ -9,6 +9,8 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { concatConfig, splitVConfig } from './concat-split.js';
 import { sliceConfig } from './slice.js';
+import { identityConfig } from './identity.js';
+import { batchNormReluConfig, batchNormReluGradConfig } from './batch-norm-relu.js';
 import { rememberStockKernel } from './wasm-kernel-util.js';
 
 /**
@@ -18,7 +20,9 @@ import { rememberStockKernel } from './wasm-kernel-util.js';
  * for windows whose values are all ≤ 0 (running max starts at FLT_MIN, not −∞); and its
  * `Conv2DBackpropInput` is a scalar loop running ~1 GFLOP/s, 10-15x slower than its forward conv;
  * its `Slice` copies the whole input out of the heap per call; and its `Concat` and `SplitV`
- * (every dense-connectivity concat of MSDNet and its gradient) copy a few floats per JS call.
+ * (every dense-connectivity concat of MSDNet and its gradient) copy a few floats per JS call;
+ * its `Identity` copies every tensor tfjs saves for a gradient. BatchNorm + ReLU, which
+ * tfjs composes of about 14 kernels, is one fused kernel forward and one backward.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   conv2dBackpropFilterConfig,
@@ -27,6 +31,9 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   sliceConfig,
   concatConfig,
   splitVConfig,
+  identityConfig,
+  batchNormReluConfig,
+  batchNormReluGradConfig,
 ]);
 
 /** Kernels of {@link WASM_TRAINING_KERNELS} that deliberately replace a stock wasm kernel. */
@@ -36,6 +43,7 @@ export const REPLACED_STOCK_KERNELS: ReadonlySet<string> = new Set([
   'Slice',
   'Concat',
   'SplitV',
+  'Identity',
 ]);
 
 /**

@@ -9,6 +9,8 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../training/backend/tf.js';
 import type { Tensor } from '../../../training/backend/tf.js';
 import { enableWasmThreads } from '../../../training/backend/wasm-threads.js';
+import { heapModule } from '../../../training/backend/wasm-kernels/simd/heap-module.js';
+import * as BATCH_NORM_RELU_WASM from '../../../training/backend/wasm-kernels/simd/batch-norm-relu.wasm.js';
 import { batchNormReluTraining } from '../../../training/models/batch-norm-training.js';
 import { relativeMaxError, useBackend } from '../../helpers/backends.js';
 
@@ -34,6 +36,8 @@ describe('enableWasmThreads', () => {
     expect(await enableWasmThreads(2)).toBe(true);
     await useBackend('wasm');
     expect(getThreadsCount()).toBe(2);
+    // The SIMD kernels bind to the threaded build's shared memory too (else they fall back to JS).
+    expect(heapModule(tf.backend() as never, BATCH_NORM_RELU_WASM)).toBeDefined();
     const step = (x: Tensor, w: Tensor): Tensor[] => {
       const conv = (a: Tensor, b: Tensor) => tf.conv2d(a as never, b as never, 2, 'same');
       const [dx, dw] = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.square(tf.relu(conv(a, b)))))([x, w]);

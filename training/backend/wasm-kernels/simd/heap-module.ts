@@ -19,12 +19,22 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * The backend's memory: the threaded build (Emscripten with pthreads) exposes it as `wasmMemory`,
+ * the single-threaded build only as its instance's `memory` export (`asm`).
+ */
+function heapMemory(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const module = backend.wasm as unknown as { wasmMemory?: unknown; asm?: Record<string, unknown> };
+  const memory = module.wasmMemory ?? module.asm?.['memory'];
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/**
  * The module's exports bound to `backend`'s heap, or `undefined` where that cannot be (a runtime
  * without WebAssembly SIMD, or a backend that does not expose its memory): callers then run
  * their plain JavaScript path. Instantiated once per memory and module.
  */
 export function heapModule<E extends WebAssembly.Exports>(backend: BackendWasm, source: KernelModuleSource): E | undefined {
-  const memory = (backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory }).wasmMemory;
+  const memory = heapMemory(backend);
   if (memory === undefined) return undefined;
   let byModule = instances.get(memory);
   if (byModule === undefined) instances.set(memory, (byModule = new Map()));

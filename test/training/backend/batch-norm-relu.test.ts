@@ -102,10 +102,10 @@ describe('Identity on wasm', () => {
 });
 
 describe('committed SIMD kernel binaries', () => {
-  it('are what their WebAssembly text assembles to (npm run build:wasm-kernels)', async () => {
+  it.each(['batch-norm-relu', 'conv-filter-grad'])('%s.wasm.ts is what %s.wat assembles to (npm run build:wasm-kernels)', async (name) => {
     const dir = new URL('../../../training/backend/wasm-kernels/simd/', import.meta.url);
-    const text = await readFile(new URL('batch-norm-relu.wat', dir), 'utf8');
-    const committed = await readFile(new URL('batch-norm-relu.wasm.ts', dir), 'utf8');
-    expect(committed).toBe(kernelModuleSource('batch-norm-relu.wat', await assembleKernel('batch-norm-relu.wat', text)));
+    const text = await readFile(new URL(`${name}.wat`, dir), 'utf8');
+    const committed = await readFile(new URL(`${name}.wasm.ts`, dir), 'utf8');
+    expect(committed).toBe(kernelModuleSource(`${name}.wat`, await assembleKernel(`${name}.wat`, text)));
   });
 });

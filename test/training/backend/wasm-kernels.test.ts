@@ -75,6 +75,10 @@ const CONV_CASES: ConvCase[] = [
   { name: '3x5 strides [2, 3] same', x: [2, 11, 9, 3], filter: [3, 5, 3, 4], strides: [2, 3], pad: 'same' },
   { name: '4x4 s3 same', x: [1, 7, 7, 2], filter: [4, 4, 2, 3], strides: 3, pad: 'same' },
   { name: '5x5 s1 valid', x: [2, 5, 5, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'valid' },
+  // Over 64 output channels the filter gradient takes the XNNPACK path, not the SIMD one.
+  { name: '3x3 s2 same, 72 output channels', x: [2, 6, 6, 8], filter: [3, 3, 8, 72], strides: 2, pad: 'same' },
+  { name: '1x1 s1 valid, 80 -> 66 channels', x: [4, 4, 4, 80], filter: [1, 1, 80, 66], strides: 1, pad: 'valid' },
+  { name: '1x1 s1 valid, 8 -> 70 channels', x: [4, 4, 4, 8], filter: [1, 1, 8, 70], strides: 1, pad: 'valid' },
 ];
 
 /** Shapes and data for one case: x, filter and an upstream gradient dy of the forward output's shape. */

@@ -8,6 +8,7 @@ import { tf } from './tf.js';
 import { availableParallelism } from 'node:os';
 import { registerWasmTrainingKernels } from './wasm-kernels/register-wasm-training-kernels.js';
 import { enableWasmThreads } from './wasm-threads.js';
+import { heapWorkers } from './wasm-kernels/simd/heap-workers.js';
 import { loadWebGpuBackend, type WebGpuLoadOptions } from './webgpu-backend.js';
 
 /**
@@ -191,6 +192,8 @@ async function doSelect(options: SelectBackendOptions): Promise<BackendInfo> {
       continue;
     }
     await tf.ready();
+    // The SIMD kernels' helper threads (threaded wasm build only), started before the first step.
+    if (name === 'wasm') await heapWorkers(tf.backend() as never)?.started;
     const info: BackendInfo = {
       name,
       provider: result.provider,

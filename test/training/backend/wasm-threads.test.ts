@@ -9,6 +9,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../training/backend/tf.js';
 import type { Tensor } from '../../../training/backend/tf.js';
 import { enableWasmThreads } from '../../../training/backend/wasm-threads.js';
+import { heapWorkers } from '../../../training/backend/wasm-kernels/simd/heap-workers.js';
 import { heapModule } from '../../../training/backend/wasm-kernels/simd/heap-module.js';
 import * as BATCH_NORM_RELU_WASM from '../../../training/backend/wasm-kernels/simd/batch-norm-relu.wasm.js';
 import { batchNormReluTraining } from '../../../training/models/batch-norm-training.js';
@@ -38,6 +39,10 @@ describe('enableWasmThreads', () => {
     expect(getThreadsCount()).toBe(2);
     // The SIMD kernels bind to the threaded build's shared memory too (else they fall back to JS).
     expect(heapModule(tf.backend() as never, BATCH_NORM_RELU_WASM)).toBeDefined();
+    // And their helper thread is up, so the kernels below really run split across 2 threads.
+    const helpers = heapWorkers(tf.backend() as never)!;
+    await helpers.started;
+    expect(helpers.threads).toBe(2);
     const step = (x: Tensor, w: Tensor): Tensor[] => {
       const conv = (a: Tensor, b: Tensor) => tf.conv2d(a as never, b as never, 2, 'same');
       const [dx, dw] = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.square(tf.relu(conv(a, b)))))([x, w]);

@@ -10,9 +10,13 @@ import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
 import * as CONV_FILTER_GRAD_WASM from './simd/conv-filter-grad.wasm.js';
+import { heapWorkers, share, type HeapCall } from './simd/heap-workers.js';
 
 interface ConvFilterGradSimd extends WebAssembly.Exports {
-  accumulate(x: number, xPix: number, xRow: number, dy: number, dyPix: number, dyRow: number, n: number, rows: number, Ci: number, Co: number, dw: number): void;
+  accumulate(
+    x: number, xPix: number, xRow: number, dy: number, dyPix: number, dyRow: number,
+    n: number, rows: number, images: number, xImg: number, dyImg: number, Ci: number, Co: number, dw: number,
+  ): void;
 }
 
 const KERNEL = 'Conv2DBackpropFilter (wasm)';
@@ -29,8 +33,9 @@ const KERNEL = 'Conv2DBackpropFilter (wasm)';
  */
 /**
  * dW tap by tap as sums of outer products x(pixel)ᵀ·dy(pixel) over each tap's valid output
- * pixels, read in place (simd/conv-filter-grad.wat): no transposes, no padded copies, one
- * thread.
+ * pixels, read in place (simd/conv-filter-grad.wat): no transposes, no padded copies. On the
+ * threaded build the threads split the input channels (disjoint rows of dW; by taps when there
+ * are fewer than one block of 4 channels per thread), so no partial sums need adding up.
  */
 export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
@@ -42,6 +47,11 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
   new Float32Array((backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32.buffer, dw, kh * kw * Ci * Co).fill(0);
   const xs = offset(x);
   const dys = offset(dy);
+  const pool = heapWorkers(backend);
+  const threads = pool?.threads ?? 1;
+  const blocks = Math.ceil(Ci / 4);
+  const byChannels = blocks >= threads;
+  const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
   // Output positions o whose input position o·s − pad + k lies inside [0, size).
   const valid = (k: number, pad: number, s: number, size: number, outSize: number): [number, number] => [
     Math.max(0, Math.ceil((pad - k) / s)),
@@ -52,23 +62,32 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
     for (let kx = 0; kx < kw; kx++) {
       const [ox0, ox1] = valid(kx, left, sw, W, Wo);
       if (oy1 <= oy0 || ox1 <= ox0) continue;
-      const tap = dw + (ky * kw + kx) * Ci * Co * 4;
+      const tapIndex = ky * kw + kx;
+      const tap = dw + tapIndex * Ci * Co * 4;
       const iy0 = oy0 * sh - top + ky;
       const ix0 = ox0 * sw - left + kx;
-      if (sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W) {
-        // Every output pixel pairs with the input pixel at a fixed offset: one run over the batch.
-        simd.accumulate(xs, Ci, 0, dys, Co, 0, B * H * W, 1, Ci, Co, tap);
-        continue;
-      }
-      for (let b = 0; b < B; b++) {
-        simd.accumulate(
-          xs + ((b * H + iy0) * W + ix0) * Ci * 4, sw * Ci, sh * W * Ci,
-          dys + ((b * Ho + oy0) * Wo + ox0) * Co * 4, Co, Wo * Co,
-          ox1 - ox0, oy1 - oy0, Ci, Co, tap,
-        );
+      // Every output pixel pairs with the input pixel at the same index (1x1, or the centre tap
+      // of a stride-1 'same' conv): one run over the whole batch.
+      const whole = sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W;
+      for (let t = 0; t < threads; t++) {
+        if (!byChannels && tapIndex % threads !== t) continue;
+        const [b0, b1] = byChannels ? share(blocks, threads, t) : [0, blocks];
+        const c0 = 4 * b0;
+        const c1 = Math.min(Ci, 4 * b1);
+        if (c1 <= c0) continue;
+        const args = whole
+          ? [xs + c0 * 4, Ci, 0, dys, Co, 0, B * H * W, 1, 1, 0, 0]
+          : [
+              xs + (((iy0 * W + ix0) * Ci) + c0) * 4, sw * Ci, sh * W * Ci,
+              dys + (oy0 * Wo + ox0) * Co * 4, Co, Wo * Co,
+              ox1 - ox0, oy1 - oy0, B, H * W * Ci, Ho * Wo * Co,
+            ];
+        perThread[t]!.push({ fn: 'accumulate', args: [...args, c1 - c0, Co, tap + c0 * Co * 4] });
       }
     }
   }
+  if (pool !== undefined) pool.run(CONV_FILTER_GRAD_WASM, perThread, simd as never);
+  else for (const call of perThread.flat()) (simd as unknown as Record<string, (...a: number[]) => void>)[call.fn]!(...call.args);
   return out;
 }
 

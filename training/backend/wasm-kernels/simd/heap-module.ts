@@ -22,7 +22,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * The backend's memory: the threaded build (Emscripten with pthreads) exposes it as `wasmMemory`,
  * the single-threaded build only as its instance's `memory` export (`asm`).
  */
-function heapMemory(backend: BackendWasm): WebAssembly.Memory | undefined {
+export function heapMemory(backend: BackendWasm): WebAssembly.Memory | undefined {
   const module = backend.wasm as unknown as { wasmMemory?: unknown; asm?: Record<string, unknown> };
   const memory = module.wasmMemory ?? module.asm?.['memory'];
   return memory instanceof WebAssembly.Memory ? memory : undefined;

@@ -11,6 +11,7 @@ import {
   WASM_TRAINING_KERNELS,
   registerWasmTrainingKernels,
 } from '../../../training/backend/wasm-kernels/register-wasm-training-kernels.js';
+import { filterGradByXnnpack } from '../../../training/backend/wasm-kernels/conv2d-backprop-filter.js';
 import { relativeMaxError, useBackend } from '../../helpers/backends.js';
 import { randomData, sizeOf } from '../../helpers/random-data.js';
 
@@ -115,6 +116,22 @@ describe('Conv2DBackpropFilter (wasm) against cpu', () => {
           filterShape: c.filter,
         } as never) as Tensor,
       ]);
+    });
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm without SIMD (its XNNPACK path) against cpu', () => {
+  CONV_CASES.forEach((c, idx) => {
+    it(c.name, async () => {
+      const { x, dy } = convInputs(c, 100 + idx * 3);
+      await expectWasmMatchesCpu([x, dy], (xt, dyt) => {
+        if (tf.getBackend() !== 'wasm') {
+          const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter };
+          return [tf.engine().runKernel('Conv2DBackpropFilter', { x: xt!, dy: dyt! }, attrs as never) as Tensor];
+        }
+        const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
+        return [tf.engine().makeTensorFromTensorInfo(filterGradByXnnpack(tf.backend() as never, xt!, dyt!, info))];
+      });
     });
   });
 });

@@ -15,7 +15,7 @@ import { heapWorkers, share, type HeapCall } from './simd/heap-workers.js';
 interface ConvFilterGradSimd extends WebAssembly.Exports {
   accumulate(
     x: number, xPix: number, xRow: number, dy: number, dyPix: number, dyRow: number,
-    n: number, rows: number, images: number, xImg: number, dyImg: number, Ci: number, Co: number, dw: number,
+    n: number, rows: number, images: number, xImg: number, dyImg: number, Ci: number, Co: number, dw: number, dwRow: number,
   ): void;
 }
 
@@ -42,64 +42,73 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const out = backend.makeOutput([kh, kw, Ci, Co], 'float32');
-  const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-  const dw = offset(out);
-  new Float32Array((backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32.buffer, dw, kh * kw * Ci * Co).fill(0);
-  const xs = offset(x);
-  const dys = offset(dy);
-  const pool = heapWorkers(backend);
-  const threads = pool?.threads ?? 1;
-  const blocks = Math.ceil(Ci / 4);
-  const byChannels = blocks >= threads;
-  const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
-  // Output positions o whose input position o·s − pad + k lies inside [0, size).
-  const valid = (k: number, pad: number, s: number, size: number, outSize: number): [number, number] => [
-    Math.max(0, Math.ceil((pad - k) / s)),
-    Math.min(outSize, Math.floor((size - 1 + pad - k) / s) + 1),
-  ];
-  for (let ky = 0; ky < kh; ky++) {
-    const [oy0, oy1] = valid(ky, top, sh, H, Ho);
-    for (let kx = 0; kx < kw; kx++) {
-      const [ox0, ox1] = valid(kx, left, sw, W, Wo);
-      if (oy1 <= oy0 || ox1 <= ox0) continue;
-      const tapIndex = ky * kw + kx;
-      const tap = dw + tapIndex * Ci * Co * 4;
-      const iy0 = oy0 * sh - top + ky;
-      const ix0 = ox0 * sw - left + kx;
-      // Every output pixel pairs with the input pixel at the same index (1x1, or the centre tap
-      // of a stride-1 'same' conv): one run over the whole batch.
-      const whole = sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W;
-      for (let t = 0; t < threads; t++) {
-        if (!byChannels && tapIndex % threads !== t) continue;
-        const [b0, b1] = byChannels ? share(blocks, threads, t) : [0, blocks];
-        const c0 = 4 * b0;
-        const c1 = Math.min(Ci, 4 * b1);
-        if (c1 <= c0) continue;
-        const args = whole
-          ? [xs + c0 * 4, Ci, 0, dys, Co, 0, B * H * W, 1, 1, 0, 0]
-          : [
-              xs + (((iy0 * W + ix0) * Ci) + c0) * 4, sw * Ci, sh * W * Ci,
-              dys + (oy0 * Wo + ox0) * Co * 4, Co, Wo * Co,
-              ox1 - ox0, oy1 - oy0, B, H * W * Ci, Ho * Wo * Co,
-            ];
-        perThread[t]!.push({ fn: 'accumulate', args: [...args, c1 - c0, Co, tap + c0 * Co * 4] });
+  // The kernel stores whole blocks of 4 x 4 channels: with channel counts not multiples of 4 it
+  // accumulates into a padded copy [kh, kw, Cip, Cop], copied into the output at the end.
+  const Cip = Math.ceil(Ci / 4) * 4;
+  const Cop = Math.ceil(Co / 4) * 4;
+  const padded = Cip !== Ci || Cop !== Co;
+  const wasm = backend.wasm as unknown as { _malloc(bytes: number): number; _free(ptr: number): void; HEAPF32: Float32Array };
+  const scratch = padded ? wasm._malloc(kh * kw * Cip * Cop * 4) >>> 0 : 0;
+  try {
+    const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const dw = padded ? scratch : offset(out);
+    new Float32Array(wasm.HEAPF32.buffer, dw, kh * kw * Cip * Cop).fill(0);
+    const xs = offset(x);
+    const dys = offset(dy);
+    const pool = heapWorkers(backend);
+    const threads = pool?.threads ?? 1;
+    const blocks = Math.ceil(Ci / 4);
+    const byChannels = blocks >= threads;
+    const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
+    // Output positions o whose input position o·s − pad + k lies inside [0, size).
+    const valid = (k: number, pad: number, s: number, size: number, outSize: number): [number, number] => [
+      Math.max(0, Math.ceil((pad - k) / s)),
+      Math.min(outSize, Math.floor((size - 1 + pad - k) / s) + 1),
+    ];
+    for (let ky = 0; ky < kh; ky++) {
+      const [oy0, oy1] = valid(ky, top, sh, H, Ho);
+      for (let kx = 0; kx < kw; kx++) {
+        const [ox0, ox1] = valid(kx, left, sw, W, Wo);
+        if (oy1 <= oy0 || ox1 <= ox0) continue;
+        const tapIndex = ky * kw + kx;
+        const tap = dw + tapIndex * Cip * Cop * 4;
+        const iy0 = oy0 * sh - top + ky;
+        const ix0 = ox0 * sw - left + kx;
+        // Every output pixel pairs with the input pixel at the same index (1x1, or the centre tap
+        // of a stride-1 'same' conv): one run over the whole batch.
+        const whole = sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W;
+        for (let t = 0; t < threads; t++) {
+          if (!byChannels && tapIndex % threads !== t) continue;
+          const [b0, b1] = byChannels ? share(blocks, threads, t) : [0, blocks];
+          const c0 = 4 * b0;
+          const c1 = Math.min(Ci, 4 * b1);
+          if (c1 <= c0) continue;
+          const args = whole
+            ? [xs + c0 * 4, Ci, 0, dys, Co, 0, B * H * W, 1, 1, 0, 0]
+            : [
+                xs + (((iy0 * W + ix0) * Ci) + c0) * 4, sw * Ci, sh * W * Ci,
+                dys + (oy0 * Wo + ox0) * Co * 4, Co, Wo * Co,
+                ox1 - ox0, oy1 - oy0, B, H * W * Ci, Ho * Wo * Co,
+              ];
+          perThread[t]!.push({ fn: 'accumulate', args: [...args, c1 - c0, Co, tap + c0 * Cop * 4, Cop] });
+        }
       }
     }
+    if (pool !== undefined) pool.run(CONV_FILTER_GRAD_WASM, perThread, simd as never);
+    else for (const call of perThread.flat()) (simd as unknown as Record<string, (...a: number[]) => void>)[call.fn]!(...call.args);
+    if (padded) {
+      const heap = wasm.HEAPF32;
+      const from = scratch / 4;
+      const to = offset(out) / 4;
+      for (let row = 0; row < kh * kw * Ci; row++) {
+        const src = from + (Math.floor(row / Ci) * Cip + (row % Ci)) * Cop;
+        heap.copyWithin(to + row * Co, src, src + Co);
+      }
+    }
+    return out;
+  } finally {
+    if (padded) wasm._free(scratch);
   }
-  if (pool !== undefined) pool.run(CONV_FILTER_GRAD_WASM, perThread, simd as never);
-  else for (const call of perThread.flat()) (simd as unknown as Record<string, (...a: number[]) => void>)[call.fn]!(...call.args);
-  return out;
-}
-
-/**
- * Whether {@link filterGradBySimd} is the faster of the two for a shape. Timed inside 7-exit
- * MSDNet training steps (batch 64, 2 threads; the XNNPACK path packs a new "filter" every call
- * there, which isolated timings hide): the SIMD path won at every shape with at most 64 output
- * channels (1x1 and 3x3, up to 2-3x) and lost at 96-128 (up to 5x), where XNNPACK's blocking
- * and second thread pay off. The whole step's filter gradients: 977 ms -> 713 ms.
- */
-export function preferSimd(info: backend_util.Conv2DInfo): boolean {
-  return info.outChannels <= 64;
 }
 
 function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
@@ -110,11 +119,14 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   checkConvBackpropArgs(KERNEL, attrs, { x, dy });
   const info = convBackpropInfo(KERNEL, x.shape, attrs.filterShape, attrs, dy);
   const simd = heapModule<ConvFilterGradSimd>(backend, CONV_FILTER_GRAD_WASM);
-  if (simd !== undefined && preferSimd(info)) return filterGradBySimd(backend, simd, x, dy, info);
+  // Timed inside 7-exit MSDNet training steps (batch 64, 2 threads) the SIMD path beat the
+  // XNNPACK one at every shape (filter gradients of a step: 647 -> 499 ms, 550 -> 436 ms in two
+  // alternating runs); XNNPACK's path remains for runtimes without WebAssembly SIMD.
+  if (simd !== undefined) return filterGradBySimd(backend, simd, x, dy, info);
   return filterGradByXnnpack(backend, x, dy, info);
 }
 
-/** The filter gradient from XNNPACK's convolution and matmul, on transposed copies. */
+/** The filter gradient from XNNPACK's convolution and matmul, on transposed copies (no SIMD). */
 export function filterGradByXnnpack(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -198,6 +198,7 @@ describe('Slice, Concat and SplitV (wasm) against cpu', () => {
   const x4 = { data: randomData(4 * 5 * 6 * 7, 501), shape: [4, 5, 6, 7] };
   const sliceCases: [string, { data: Float32Array; shape: number[] }, number[], number[]][] = [
     ['channels of NHWC', x4, [0, 0, 0, 2], [4, 5, 6, 3]],
+    ['channels of NHWC, runs of whole vectors (4 and 8 floats)', { data: randomData(2 * 3 * 3 * 12, 503), shape: [2, 3, 3, 12] }, [0, 0, 0, 4], [2, 3, 3, 8]],
     ['spatial crop', x4, [0, 1, 2, 0], [4, 3, 3, 7]],
     ['batch block', x4, [1, 0, 0, 0], [2, 5, 6, 7]],
     ['everything, size -1', x4, [1, 2, 3, 4], [-1, -1, -1, -1]],
@@ -229,6 +230,11 @@ describe('Slice, Concat and SplitV (wasm) against cpu', () => {
   const a = { data: randomData(2 * 6 * 6 * 5, 510), shape: [2, 6, 6, 5] };
   const b = { data: randomData(2 * 6 * 6 * 3, 511), shape: [2, 6, 6, 3] };
   const c = { data: randomData(2 * 6 * 6 * 1, 512), shape: [2, 6, 6, 1] };
+  it('concat on channels, runs of whole vectors', async () => {
+    const p = { data: randomData(2 * 3 * 3 * 4, 504), shape: [2, 3, 3, 4] };
+    const q = { data: randomData(2 * 3 * 3 * 8, 505), shape: [2, 3, 3, 8] };
+    await expectWasmMatchesCpu([p, q], (x, y) => [tf.concat([x!, y!], 3), tf.concat([y!, x!, y!], 3)]);
+  });
   it('concat on channels, three inputs', async () => {
     await expectWasmMatchesCpu([a, b, c], (x, y, z) => [tf.concat([x!, y!, z!], 3)]);
   });

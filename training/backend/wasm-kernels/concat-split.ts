@@ -7,13 +7,16 @@ import type { ConcatAttrs, KernelConfig, KernelFunc, SplitVAttrs, TensorInfo } f
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { stockWasmKernel } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
-import { sliceOnHeap } from './slice.js';
+import { sliceOnHeap, type CopyRuns } from './slice.js';
+import { heapModule } from './simd/heap-module.js';
+import * as COPY_RUNS_WASM from './simd/copy-runs.wasm.js';
 
 /**
  * Concatenation. The stock kernel copies each run (the part of one input inside the concat axis
  * for one outer index) with a `subarray().set()` pair per JS call; this copies it with one
  * `copyWithin` on the heap, no allocation: 1.1-3x faster on MSDNet channel concats (measured
- * against zero-padding each input with XNNPACK and summing, which was slower still).
+ * against zero-padding each input with XNNPACK and summing, which was slower still); with
+ * WebAssembly SIMD, all runs of an input in one call (simd/copy-runs.wat).
  */
 function concat(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -56,10 +59,16 @@ function concatByRuns(
   // makeOutput may grow the heap: take the view and offsets after it.
   const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
   const dst = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+  const copy = heapModule<CopyRuns>(backend, COPY_RUNS_WASM);
   let column = 0;
   parts.forEach((t, i) => {
     const src = backend.dataIdMap.get(t.dataId)!.memoryOffset;
     const len = inner[i]! * bytes;
+    if (copy !== undefined) {
+      copy.copyRuns(src, len, dst + column * bytes, width * bytes, len, outer);
+      column += inner[i]!;
+      return;
+    }
     for (let o = 0; o < outer; o++) {
       const from = src + o * len;
       heap.copyWithin(dst + (o * width + column) * bytes, from, from + len);

@@ -7,6 +7,13 @@ import type { KernelConfig, KernelFunc, SliceAttrs, TensorInfo } from '@tensorfl
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { stockWasmKernel } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
+import { heapModule } from './simd/heap-module.js';
+import * as COPY_RUNS_WASM from './simd/copy-runs.wasm.js';
+
+/** simd/copy-runs.wat: `count` runs of `bytes` bytes, `srcStride` and `dstStride` bytes apart. */
+export interface CopyRuns extends WebAssembly.Exports {
+  copyRuns(src: number, srcStride: number, dst: number, dstStride: number, bytes: number, count: number): void;
+}
 
 const KERNEL = 'Slice (wasm)';
 
@@ -40,6 +47,13 @@ export function sliceOnHeap(backend: BackendWasm, x: TensorInfo, begin: number[]
   const src0 = backend.dataIdMap.get(x.dataId)!.memoryOffset + base * bytes;
   const dst0 = backend.dataIdMap.get(out.dataId)!.memoryOffset;
   const runs = total / run;
+  const copy = heapModule<CopyRuns>(backend, COPY_RUNS_WASM);
+  if (copy !== undefined && begin.slice(0, cut).every((b, k) => b === 0 && size[k] === x.shape[k])) {
+    // The axes outside the run are whole (a split along the channel axis): runs lie a fixed
+    // stride apart, and one call copies them all.
+    copy.copyRuns(src0, cut > 0 ? strides[cut - 1]! * bytes : 0, dst0, run * bytes, run * bytes, runs);
+    return out;
+  }
   const index = new Array<number>(cut).fill(0); // odometer over the axes outside the run
   let src = src0;
   for (let r = 0; r < runs; r++) {

@@ -1,0 +1,5 @@
+// Generated from copy-runs.wat by `npm run build:wasm-kernels` (scripts/assemble-wat.ts): do not edit.
+/** The kernel module importing a shared memory (threaded tfjs-backend-wasm build), base64. */
+export const SHARED_MEMORY_WASM = 'AGFzbQEAAAABCgFgBn9/f39/fwACEgEDZW52Bm1lbW9yeQIDAYCABAMCAQAHDAEIY29weVJ1bnMAAAqSAQGPAQEDfyAFRSAERXIEQA8LIARBD3FFBEADQCAAIQcgAiEIIAQhBgNAIAggB/0ABAD9CwQAIAdBEGohByAIQRBqIQggBkEQayEGIAYNAAsgACABaiEAIAIgA2ohAiAFQQFrIQUgBQ0ACw8LA0AgAiAAIAT8CgAAIAAgAWohACACIANqIQIgBUEBayEFIAUNAAsL';
+/** The kernel module importing a plain memory (single-threaded build), base64. */
+export const PLAIN_MEMORY_WASM = 'AGFzbQEAAAABCgFgBn9/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMCAQAHDAEIY29weVJ1bnMAAAqSAQGPAQEDfyAFRSAERXIEQA8LIARBD3FFBEADQCAAIQcgAiEIIAQhBgNAIAggB/0ABAD9CwQAIAdBEGohByAIQRBqIQggBkEQayEGIAYNAAsgACABaiEAIAIgA2ohAiAFQQFrIQUgBQ0ACw8LA0AgAiAAIAT8CgAAIAAgAWohACACIANqIQIgBUEBayEFIAUNAAsL';

@@ -102,7 +102,7 @@ describe('Identity on wasm', () => {
 });
 
 describe('committed SIMD kernel binaries', () => {
-  it.each(['batch-norm-relu', 'conv-filter-grad', 'copy-runs'])('%s.wasm.ts is what %s.wat assembles to (npm run build:wasm-kernels)', async (name) => {
+  it.each(['batch-norm-relu', 'conv-filter-grad', 'conv-input-grad', 'copy-runs'])('%s.wasm.ts is what %s.wat assembles to (npm run build:wasm-kernels)', async (name) => {
     const dir = new URL('../../../training/backend/wasm-kernels/simd/', import.meta.url);
     const text = await readFile(new URL(`${name}.wat`, dir), 'utf8');
     const committed = await readFile(new URL(`${name}.wasm.ts`, dir), 'utf8');

@@ -11,6 +11,9 @@ import {
   WASM_TRAINING_KERNELS,
   registerWasmTrainingKernels,
 } from '../../../training/backend/wasm-kernels/register-wasm-training-kernels.js';
+import { inputGradBySimd, inputGradByXnnpack } from '../../../training/backend/wasm-kernels/conv2d-backprop-input.js';
+import { heapModule } from '../../../training/backend/wasm-kernels/simd/heap-module.js';
+import * as CONV_INPUT_GRAD_WASM from '../../../training/backend/wasm-kernels/simd/conv-input-grad.wasm.js';
 import { filterGradByXnnpack } from '../../../training/backend/wasm-kernels/conv2d-backprop-filter.js';
 import { relativeMaxError, useBackend } from '../../helpers/backends.js';
 import { randomData, sizeOf } from '../../helpers/random-data.js';
@@ -134,6 +137,28 @@ describe('Conv2DBackpropFilter on wasm without SIMD (its XNNPACK path) against c
       });
     });
   });
+});
+
+describe('Conv2DBackpropInput on wasm by each of its two paths (SIMD, XNNPACK) against cpu', () => {
+  const paths = { simd: 'SIMD', xnnpack: 'XNNPACK' } as const;
+  for (const path of Object.keys(paths) as Array<keyof typeof paths>) {
+    CONV_CASES.forEach((c, idx) => {
+      it(`${paths[path]}: ${c.name}`, async () => {
+        const { filter, dy } = convInputs(c, 200 + idx * 3);
+        await expectWasmMatchesCpu([dy, filter], (dyt, ft) => {
+          if (tf.getBackend() !== 'wasm') {
+            const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x };
+            return [tf.engine().runKernel('Conv2DBackpropInput', { dy: dyt!, filter: ft! }, attrs as never) as Tensor];
+          }
+          const backend = tf.backend() as never;
+          const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
+          const simd = heapModule(backend, CONV_INPUT_GRAD_WASM);
+          const out = path === 'simd' ? inputGradBySimd(backend, simd as never, dyt!, ft!, info) : inputGradByXnnpack(backend, dyt!, ft!, info);
+          return [tf.engine().makeTensorFromTensorInfo(out)];
+        });
+      });
+    });
+  }
 });
 
 describe('Conv2DBackpropInput (wasm) against cpu', () => {

@@ -5,7 +5,7 @@
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { backend_util } from '@tensorflow/tfjs-core';
-import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo } from './wasm-kernel-util.js';
+import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo, validOutputRange } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
@@ -60,15 +60,10 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
     const blocks = Math.ceil(Ci / 4);
     const byChannels = blocks >= threads;
     const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
-    // Output positions o whose input position o·s − pad + k lies inside [0, size).
-    const valid = (k: number, pad: number, s: number, size: number, outSize: number): [number, number] => [
-      Math.max(0, Math.ceil((pad - k) / s)),
-      Math.min(outSize, Math.floor((size - 1 + pad - k) / s) + 1),
-    ];
     for (let ky = 0; ky < kh; ky++) {
-      const [oy0, oy1] = valid(ky, top, sh, H, Ho);
+      const [oy0, oy1] = validOutputRange(ky, top, sh, H, Ho);
       for (let kx = 0; kx < kw; kx++) {
-        const [ox0, ox1] = valid(kx, left, sw, W, Wo);
+        const [ox0, ox1] = validOutputRange(kx, left, sw, W, Wo);
         if (oy1 <= oy0 || ox1 <= ox0) continue;
         const tapIndex = ky * kw + kx;
         const tap = dw + tapIndex * Cip * Cop * 4;

@@ -134,3 +134,11 @@ export function stockWasmKernel(kernelName: string): KernelFunc | undefined {
     return config.kernelFunc(args);
   };
 }
+
+/**
+ * Along one axis of a convolution (kernel tap k, padding before `pad`, stride s), the output
+ * positions [start, end) whose input position o·s − pad + k lies inside [0, size).
+ */
+export function validOutputRange(k: number, pad: number, s: number, size: number, outSize: number): [number, number] {
+  return [Math.max(0, Math.ceil((pad - k) / s)), Math.min(outSize, Math.floor((size - 1 + pad - k) / s) + 1)];
+}

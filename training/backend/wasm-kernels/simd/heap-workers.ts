@@ -16,9 +16,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapMemory, type KernelModuleSource } from './heap-module.js';
 import * as BATCH_NORM_RELU_WASM from './batch-norm-relu.wasm.js';
 import * as CONV_FILTER_GRAD_WASM from './conv-filter-grad.wasm.js';
+import * as CONV_INPUT_GRAD_WASM from './conv-input-grad.wasm.js';
 
 /** Every kernel module a helper may be asked to run. */
-const KERNEL_MODULES: readonly KernelModuleSource[] = [BATCH_NORM_RELU_WASM, CONV_FILTER_GRAD_WASM];
+const KERNEL_MODULES: readonly KernelModuleSource[] = [BATCH_NORM_RELU_WASM, CONV_FILTER_GRAD_WASM, CONV_INPUT_GRAD_WASM];
 
 /** One call of a kernel module's export, with byte offsets and counts as arguments. */
 export interface HeapCall {

@@ -4,7 +4,7 @@
  */
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import type { backend_util } from '@tensorflow/tfjs-core';
+import { util, type backend_util } from '@tensorflow/tfjs-core';
 import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo, validOutputRange } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
@@ -42,10 +42,10 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const out = backend.makeOutput([kh, kw, Ci, Co], 'float32');
-  // The kernel stores whole blocks of 4 x 4 channels: with channel counts not multiples of 4 it
-  // accumulates into a padded copy [kh, kw, Cip, Cop], copied into the output at the end.
+  // The kernel stores whole blocks of 4 x 8 channels: with other channel counts it accumulates
+  // into a padded copy [kh, kw, Cip, Cop], copied into the output at the end.
   const Cip = Math.ceil(Ci / 4) * 4;
-  const Cop = Math.ceil(Co / 4) * 4;
+  const Cop = Math.ceil(Co / 8) * 8;
   const padded = Cip !== Ci || Cop !== Co;
   const wasm = backend.wasm as unknown as { _malloc(bytes: number): number; _free(ptr: number): void; HEAPF32: Float32Array };
   const scratch = padded ? wasm._malloc(kh * kw * Cip * Cop * 4) >>> 0 : 0;
@@ -106,6 +106,15 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
   }
 }
 
+/**
+ * Whether fewer than `slack` bytes of heap follow a tensor: the SIMD kernel reads up to one
+ * block of channels past a pixel, which must not run off the end of the memory (a trap).
+ */
+function nearHeapEnd(backend: BackendWasm, t: TensorInfo, slack: number): boolean {
+  const end = backend.dataIdMap.get(t.dataId)!.memoryOffset + util.sizeFromShape(t.shape) * 4;
+  return end + slack > (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer.byteLength;
+}
+
 function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs;
@@ -117,7 +126,7 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   // Timed inside 7-exit MSDNet training steps (batch 64, 2 threads) the SIMD path beat the
   // XNNPACK one at every shape (filter gradients of a step: 647 -> 499 ms, 550 -> 436 ms in two
   // alternating runs); XNNPACK's path remains for runtimes without WebAssembly SIMD.
-  if (simd !== undefined) return filterGradBySimd(backend, simd, x, dy, info);
+  if (simd !== undefined && !nearHeapEnd(backend, x, 16) && !nearHeapEnd(backend, dy, 32)) return filterGradBySimd(backend, simd, x, dy, info);
   return filterGradByXnnpack(backend, x, dy, info);
 }
 

@@ -65,6 +65,10 @@ tf.registerGradient({
     const [dx, dGamma, dBeta] = tf
       .engine()
       .runKernel(BATCH_NORM_RELU_GRAD, { dy: dOut, x, y, mean, variance, gamma }, attrs) as unknown as [Tensor, Tensor, Tensor];
+    // The backward pass keeps every gradient it computed until it ends (tfjs frees them with its
+    // scope), though y's is read by this node alone, which runs once: freeing it now lowers the
+    // pass's peak memory. (Only this tensor object: data shared by another stays alive.)
+    dOut.dispose();
     return { x: () => dx, gamma: () => dGamma, beta: () => dBeta };
   },
 });

@@ -7,6 +7,8 @@
 import { tf, type Tensor } from '../backend/tf.js';
 import { scaleGradient } from '../techniques/gradient-scale.js';
 import { batchNormReluTraining, batchNormTraining } from './batch-norm-training.js';
+// Registers the Conv2D gradient that frees its dy early (side effect only).
+import './conv2d-gradient.js';
 import type { GraphOps } from './graph-ops.js';
 import type { BatchNormLayer, Conv2dLayer, LinearLayer, ParamGroup } from './layers.js';
 

@@ -7,8 +7,8 @@
 import { tf, type Tensor } from '../backend/tf.js';
 import { scaleGradient } from '../techniques/gradient-scale.js';
 import { batchNormReluTraining, batchNormTraining } from './batch-norm-training.js';
-// Registers the Conv2D gradient that frees its dy early (side effect only).
-import './conv2d-gradient.js';
+// Registers the Conv2D and Concat gradients that free their dy early (side effect only).
+import './lean-gradients.js';
 import type { GraphOps } from './graph-ops.js';
 import type { BatchNormLayer, Conv2dLayer, LinearLayer, ParamGroup } from './layers.js';
 

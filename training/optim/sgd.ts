@@ -5,6 +5,7 @@
  * restored so that a resumed run continues exactly.
  */
 import { tf, type Tensor, type Variable } from '../backend/tf.js';
+import { SGD_UPDATE } from '../backend/wasm-kernels/sgd-update.js';
 
 export interface SgdOptions {
   /** @defaultValue 0.9 */
@@ -42,23 +43,48 @@ export class Sgd {
    */
   step(grads: Record<string, Tensor>, lr: number): void {
     const { momentum, weightDecay, nesterov } = this.options;
+    if (momentum !== 0 && tf.getKernel(SGD_UPDATE, tf.getBackend()) !== undefined) {
+      this.fusedStep(grads, lr);
+      return;
+    }
     tf.tidy(() => {
       for (const { name, variable } of this.params) {
         const grad = grads[variable.name];
         if (!grad) continue;
         let g = weightDecay !== 0 ? tf.add(grad, tf.mul(variable, weightDecay)) : grad;
         if (momentum !== 0) {
-          let v = this.velocity.get(name);
-          if (!v) {
-            v = tf.variable(tf.zerosLike(variable), false);
-            this.velocity.set(name, v);
-          }
+          const v = this.velocityOf(name, variable);
           v.assign(tf.add(tf.mul(v, momentum), g));
           g = nesterov ? tf.add(g, tf.mul(v, momentum)) : v;
         }
         variable.assign(tf.sub(variable, tf.mul(g, lr)));
       }
     });
+  }
+
+  /** The momentum buffer of a parameter, created as zeros on first use. */
+  private velocityOf(name: string, variable: Variable): Variable {
+    let v = this.velocity.get(name);
+    if (!v) {
+      // Inside tidy, so the zeros tensor the variable starts from is freed once it is replaced.
+      v = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
+      this.velocity.set(name, v);
+    }
+    return v;
+  }
+
+  /** The same update, one fused kernel per parameter (backends that register {@link SGD_UPDATE}). */
+  private fusedStep(grads: Record<string, Tensor>, lr: number): void {
+    const attrs = { lr, ...this.options };
+    for (const { name, variable } of this.params) {
+      const grad = grads[variable.name];
+      if (!grad) continue;
+      const v = this.velocityOf(name, variable);
+      const [param, velocity] = tf.engine().runKernel(SGD_UPDATE, { param: variable, grad, velocity: v }, attrs as never) as unknown as [Tensor, Tensor];
+      variable.assign(param);
+      v.assign(velocity);
+      tf.dispose([param, velocity]);
+    }
   }
 
   /** Momentum buffers by parameter name (for checkpoints). */

@@ -21,6 +21,36 @@ function reference(p0: number, grads: number[], lr: number, mu: number, wd: numb
 
 describe('SGD', () => {
   for (const nesterov of [false, true]) {
+    it(`follows PyTorch's update rule${nesterov ? ' with Nesterov' : ''} on wasm (one fused kernel per parameter)`, async () => {
+      await useBackend('wasm');
+      const tensorsBefore = tf.memory().numTensors;
+      try {
+        const init = tf.tensor1d([1.5, -0.5, 2]);
+        const variable = tf.variable(init);
+        init.dispose();
+        const sgd = new Sgd([{ name: 'w', variable }], { momentum: 0.9, weightDecay: 1e-2, nesterov });
+        const grads = [0.3, -0.2, 0.5, 0.1];
+        const profile = await tf.profile(() => {
+          for (const g of grads) {
+            const grad = tf.tensor1d([g, 2 * g, -g]);
+            sgd.step({ [variable.name]: grad }, 0.1);
+            grad.dispose();
+          }
+        });
+        expect(profile.kernels.filter((k) => k.name === 'AdaptiveExitSgdUpdate')).toHaveLength(grads.length);
+        const got = variable.dataSync();
+        [1.5, -0.5, 2].forEach((p0, i) => {
+          const scale = [1, 2, -1][i]!;
+          expect(got[i]!).toBeCloseTo(reference(p0, grads.map((g) => g * scale), 0.1, 0.9, 1e-2, nesterov), 5);
+        });
+        sgd.dispose();
+        variable.dispose();
+        expect(tf.memory().numTensors).toBe(tensorsBefore); // no tensor left behind
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+
     it(`follows PyTorch's update rule${nesterov ? ' with Nesterov' : ''}`, () => {
       const variable = tf.variable(tf.scalar(1.5));
       const sgd = new Sgd([{ name: 'w', variable }], { momentum: 0.9, weightDecay: 1e-2, nesterov });

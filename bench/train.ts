@@ -5,7 +5,10 @@
  * a hardware adapter) and, side by side in the same run, on PyTorch 1.13 CPU
  * (../shared/peers/torch_msdnet.py) with the same architecture, batch and thread count. Prints a
  * table and writes JSON.
- * Flags: --threads N (default 2), --iters N (default 5), --batch N[,N...] (default 64),
+ * Each configuration is measured --runs times (default 3), PyTorch and ours alternating, and
+ * judged on the medians (each run is kept in the JSON): this machine's speed drifts by tens of
+ * percent from minute to minute.
+ * Flags: --threads N (default 2), --iters N (default 5), --batch N[,N...] (default 64), --runs N,
  * --backends LIST (default: wasm, plus webgpu on a hardware adapter; naming webgpu forces it),
  * --python PATH (default /usr/bin/python3), --out PATH.
  */
@@ -32,6 +35,7 @@ function wholeNumbers(name: string, fallback: string): number[] {
 const threads = wholeNumbers('--threads', '2')[0]!;
 const iters = wholeNumbers('--iters', '5')[0]!;
 const batches = wholeNumbers('--batch', '64');
+const runs = wholeNumbers('--runs', '3')[0]!;
 const python = flag('--python', PYTHON);
 const out = resolve(flag('--out', resolve(root, 'bench/results/train.json')));
 
@@ -106,34 +110,64 @@ function torch(peerArgs: string[], batch: number): Measurement {
 const { backends, note } = await chooseBackends();
 const skip = peerUnavailable(python);
 const rows: Array<Record<string, string | number>> = [];
-const results: Array<{ config: string; batch: number; ours: OursMeasurement; torch?: Measurement; ratio?: number }> = [];
+interface Entry {
+  config: string;
+  batch: number;
+  /** Medians over the runs (images/s, ms per step and peak RSS each on its own). */
+  ours: OursMeasurement;
+  torch?: Measurement;
+  ratio?: number;
+  runs: Array<{ ours: OursMeasurement; torch?: Measurement }>;
+}
+const results: Entry[] = [];
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+function medianOf<T extends Measurement>(list: T[]): T {
+  return {
+    ...list[0]!,
+    imagesPerSecond: median(list.map((m) => m.imagesPerSecond)),
+    msPerStep: median(list.map((m) => m.msPerStep)),
+    peakRssMB: median(list.map((m) => m.peakRssMB)),
+  };
+}
 for (const c of CONFIGS) {
   for (const batch of batches) {
-    process.stderr.write(`${c.name}, batch ${batch}\n`);
-    const b = skip ? undefined : torch(peerFlags(c.ours), batch);
     for (const backend of backends) {
-      const a = ours(c.ours, backend, batch);
+      process.stderr.write(`${c.name}, batch ${batch}, ${backend}: ${runs} alternating run(s)\n`);
+      const measured: Entry['runs'] = [];
+      for (let r = 0; r < runs; r++) {
+        const b = skip ? undefined : torch(peerFlags(c.ours), batch);
+        measured.push({ ours: ours(c.ours, backend, batch), ...(b ? { torch: b } : {}) });
+      }
+      const a = medianOf(measured.map((m) => m.ours));
+      const torchRuns = measured.flatMap((m) => (m.torch ? [m.torch] : []));
+      const b = torchRuns.length ? medianOf(torchRuns) : undefined;
       const ratio = b ? a.imagesPerSecond / b.imagesPerSecond : undefined;
-      results.push({ config: c.name, batch, ours: a, torch: b, ratio });
+      results.push({ config: c.name, batch, ours: a, torch: b, ratio, runs: measured });
+      const range = (values: number[]) => (values.length > 1 ? ` (${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)})` : '');
       rows.push({
         config: c.name,
         batch,
         backend: a.backend === 'wasm' ? `wasm, ${a.threads} threads` : a.backend,
-        'ours img/s': a.imagesPerSecond.toFixed(1),
+        'ours img/s': a.imagesPerSecond.toFixed(1) + range(measured.map((m) => m.ours.imagesPerSecond)),
         'ours peak MB': a.peakRssMB.toFixed(0),
-        'torch img/s': b ? b.imagesPerSecond.toFixed(1) : '-',
+        'torch img/s': b ? b.imagesPerSecond.toFixed(1) + range(torchRuns.map((m) => m.imagesPerSecond)) : '-',
         'torch peak MB': b ? b.peakRssMB.toFixed(0) : '-',
         'ours / torch': ratio ? ratio.toFixed(2) : '-',
+        'memory ours / torch': b ? (a.peakRssMB / b.peakRssMB).toFixed(2) : '-',
       });
     }
   }
 }
-console.log(`\nTraining throughput, ${threads} threads (wasm and PyTorch), stage 1 (sum of exit CE, GE on for ours, SGD):`);
+console.log(`\nTraining throughput, ${threads} threads (wasm and PyTorch), stage 1 (sum of exit CE, GE on for ours, SGD), medians of ${runs} alternating runs:`);
 console.table(rows);
 const adapters = [...new Set(results.map((r) => r.ours.adapter).filter(Boolean))];
 if (adapters.length) console.log(`WebGPU adapter: ${adapters.join('; ')}`);
 if (note) console.log(`${note}.`);
 if (skip) console.log(`PyTorch comparison skipped: ${skip}.`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, batches, python, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, batches, runs, python, results }, null, 2)}\n`);
 console.log(`wrote ${out}`);

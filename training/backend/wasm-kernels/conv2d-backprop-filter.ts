@@ -5,12 +5,12 @@
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { util, type backend_util } from '@tensorflow/tfjs-core';
-import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo, validOutputRange } from './wasm-kernel-util.js';
+import { checkConvBackpropArgs, convBackpropInfo, convTaps, runWasmKernel, withTemps } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
 import * as CONV_FILTER_GRAD_WASM from './simd/conv-filter-grad.wasm.js';
-import { heapWorkers, share, type HeapCall } from './simd/heap-workers.js';
+import { heapWorkers, runHeapCalls, share, type HeapCall } from './simd/heap-workers.js';
 
 interface ConvFilterGradSimd extends WebAssembly.Exports {
   accumulate(
@@ -40,7 +40,6 @@ const KERNEL = 'Conv2DBackpropFilter (wasm)';
 export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
   const out = backend.makeOutput([kh, kw, Ci, Co], 'float32');
   // The kernel stores whole blocks of 4 x 8 channels: with other channel counts it accumulates
   // into a padded copy [kh, kw, Cip, Cop], copied into the output at the end.
@@ -60,37 +59,26 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
     const blocks = Math.ceil(Ci / 4);
     const byChannels = blocks >= threads;
     const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
-    for (let ky = 0; ky < kh; ky++) {
-      const [oy0, oy1] = validOutputRange(ky, top, sh, H, Ho);
-      for (let kx = 0; kx < kw; kx++) {
-        const [ox0, ox1] = validOutputRange(kx, left, sw, W, Wo);
-        if (oy1 <= oy0 || ox1 <= ox0) continue;
-        const tapIndex = ky * kw + kx;
-        const tap = dw + tapIndex * Cip * Cop * 4;
-        const iy0 = oy0 * sh - top + ky;
-        const ix0 = ox0 * sw - left + kx;
-        // Every output pixel pairs with the input pixel at the same index (1x1, or the centre tap
-        // of a stride-1 'same' conv): one run over the whole batch.
-        const whole = sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W;
-        for (let t = 0; t < threads; t++) {
-          if (!byChannels && tapIndex % threads !== t) continue;
-          const [b0, b1] = byChannels ? share(blocks, threads, t) : [0, blocks];
-          const c0 = 4 * b0;
-          const c1 = Math.min(Ci, 4 * b1);
-          if (c1 <= c0) continue;
-          const args = whole
-            ? [xs + c0 * 4, Ci, 0, dys, Co, 0, B * H * W, 1, 1, 0, 0]
-            : [
-                xs + (((iy0 * W + ix0) * Ci) + c0) * 4, sw * Ci, sh * W * Ci,
-                dys + (oy0 * Wo + ox0) * Co * 4, Co, Wo * Co,
-                ox1 - ox0, oy1 - oy0, B, H * W * Ci, Ho * Wo * Co,
-              ];
-          perThread[t]!.push({ fn: 'accumulate', args: [...args, c1 - c0, Co, tap + c0 * Cop * 4, Cop] });
-        }
+    for (const { index, oy0, oy1, ox0, ox1, iy0, ix0, whole } of convTaps(info)) {
+      const tap = dw + index * Cip * Cop * 4;
+      for (let t = 0; t < threads; t++) {
+        if (!byChannels && index % threads !== t) continue;
+        const [b0, b1] = byChannels ? share(blocks, threads, t) : [0, blocks];
+        const c0 = 4 * b0;
+        const c1 = Math.min(Ci, 4 * b1);
+        if (c1 <= c0) continue;
+        // A whole run (see ConvTap) is one row of every pixel of the batch.
+        const args = whole
+          ? [xs + c0 * 4, Ci, 0, dys, Co, 0, B * H * W, 1, 1, 0, 0]
+          : [
+              xs + ((iy0 * W + ix0) * Ci + c0) * 4, sw * Ci, sh * W * Ci,
+              dys + (oy0 * Wo + ox0) * Co * 4, Co, Wo * Co,
+              ox1 - ox0, oy1 - oy0, B, H * W * Ci, Ho * Wo * Co,
+            ];
+        perThread[t]!.push({ fn: 'accumulate', args: [...args, c1 - c0, Co, tap + c0 * Cop * 4, Cop] });
       }
     }
-    if (pool !== undefined) pool.run(CONV_FILTER_GRAD_WASM, perThread, simd as never);
-    else for (const call of perThread.flat()) (simd as unknown as Record<string, (...a: number[]) => void>)[call.fn]!(...call.args);
+    runHeapCalls(pool, CONV_FILTER_GRAD_WASM, perThread, simd);
     if (padded) {
       const heap = wasm.HEAPF32;
       const from = scratch / 4;

@@ -4,11 +4,11 @@
  */
 import type { backend_util, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { checkConvBackpropArgs, runWasmKernel, withTemps, convBackpropInfo, validOutputRange } from './wasm-kernel-util.js';
+import { checkConvBackpropArgs, convBackpropInfo, convTaps, runWasmKernel, withTemps } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap, type CopyRuns } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
-import { heapWorkers, share, type HeapCall } from './simd/heap-workers.js';
+import { heapWorkers, runHeapCalls, share, type HeapCall } from './simd/heap-workers.js';
 import * as CONV_INPUT_GRAD_WASM from './simd/conv-input-grad.wasm.js';
 import * as COPY_RUNS_WASM from './simd/copy-runs.wasm.js';
 
@@ -99,7 +99,6 @@ interface ConvInputGradSimd extends WebAssembly.Exports {
 export function inputGradBySimd(backend: BackendWasm, simd: ConvInputGradSimd, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
   const Cip = Math.ceil(Ci / 8) * 8;
   const padded = Cip !== Ci;
   const out = backend.makeOutput([B, H, W, Ci], 'float32');
@@ -125,39 +124,30 @@ export function inputGradBySimd(backend: BackendWasm, simd: ConvInputGradSimd, d
     const pool = heapWorkers(backend);
     const threads = pool?.threads ?? 1;
     const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
-    for (let ky = 0; ky < kh; ky++) {
-      const [oy0, oy1] = validOutputRange(ky, top, sh, H, Ho);
-      for (let kx = 0; kx < kw; kx++) {
-        const [ox0, ox1] = validOutputRange(kx, left, sw, W, Wo);
-        if (oy1 <= oy0 || ox1 <= ox0) continue;
-        const tapWt = wt + (ky * kw + kx) * Co * Cip * 4;
-        const iy0 = oy0 * sh - top + ky;
-        const ix0 = ox0 * sw - left + kx;
-        // Every output pixel adds into the input pixel at the same index: one run of pixels.
-        const whole = sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W;
-        for (let t = 0; t < threads; t++) {
-          if (whole) {
-            const [p0, p1] = share(B * H * W, threads, t);
-            if (p1 > p0) {
-              perThread[t]!.push({ fn: 'accumulate', args: [dys + p0 * Co * 4, Co, 0, 0, dx + p0 * Cip * 4, Cip, 0, 0, p1 - p0, 1, 1, Co, Cip, tapWt] });
-            }
-            continue;
+    for (const { index, oy0, oy1, ox0, ox1, iy0, ix0, whole } of convTaps(info)) {
+      const tapWt = wt + index * Co * Cip * 4;
+      for (let t = 0; t < threads; t++) {
+        if (whole) {
+          // One run of pixels over the whole batch, split between the threads.
+          const [p0, p1] = share(B * H * W, threads, t);
+          if (p1 > p0) {
+            perThread[t]!.push({ fn: 'accumulate', args: [dys + p0 * Co * 4, Co, 0, 0, dx + p0 * Cip * 4, Cip, 0, 0, p1 - p0, 1, 1, Co, Cip, tapWt] });
           }
-          const [b0, b1] = share(B, threads, t);
-          if (b1 <= b0) continue;
-          perThread[t]!.push({
-            fn: 'accumulate',
-            args: [
-              dys + ((b0 * Ho + oy0) * Wo + ox0) * Co * 4, Co, Wo * Co, Ho * Wo * Co,
-              dx + ((b0 * H + iy0) * W + ix0) * Cip * 4, sw * Cip, sh * W * Cip, H * W * Cip,
-              ox1 - ox0, oy1 - oy0, b1 - b0, Co, Cip, tapWt,
-            ],
-          });
+          continue;
         }
+        const [b0, b1] = share(B, threads, t);
+        if (b1 <= b0) continue;
+        perThread[t]!.push({
+          fn: 'accumulate',
+          args: [
+            dys + ((b0 * Ho + oy0) * Wo + ox0) * Co * 4, Co, Wo * Co, Ho * Wo * Co,
+            dx + ((b0 * H + iy0) * W + ix0) * Cip * 4, sw * Cip, sh * W * Cip, H * W * Cip,
+            ox1 - ox0, oy1 - oy0, b1 - b0, Co, Cip, tapWt,
+          ],
+        });
       }
     }
-    if (pool !== undefined) pool.run(CONV_INPUT_GRAD_WASM, perThread, simd as never);
-    else for (const call of perThread.flat()) (simd as unknown as Record<string, (...a: number[]) => void>)[call.fn]!(...call.args);
+    runHeapCalls(pool, CONV_INPUT_GRAD_WASM, perThread, simd);
     if (padded) {
       const copy = heapModule<CopyRuns>(backend, COPY_RUNS_WASM)!;
       copy.copyRuns(dx, Cip * 4, offset(out), Ci * 4, Ci * 4, B * H * W);

@@ -142,3 +142,34 @@ export function stockWasmKernel(kernelName: string): KernelFunc | undefined {
 export function validOutputRange(k: number, pad: number, s: number, size: number, outSize: number): [number, number] {
   return [Math.max(0, Math.ceil((pad - k) / s)), Math.min(outSize, Math.floor((size - 1 + pad - k) / s) + 1)];
 }
+
+/** One kernel tap of a convolution with the output pixels that read inside the input. */
+export interface ConvTap {
+  /** ky·kw + kx. */
+  index: number;
+  /** Output rows [oy0, oy1) and columns [ox0, ox1) whose input pixel for this tap is inside. */
+  oy0: number;
+  oy1: number;
+  ox0: number;
+  ox1: number;
+  /** The input pixel of output pixel (oy0, ox0). */
+  iy0: number;
+  ix0: number;
+  /** Every output pixel reads the input pixel at its own index (1x1, or a stride-1 'same' centre tap). */
+  whole: boolean;
+}
+
+/** The taps of a convolution that read any input pixel, for kernels that work tap by tap. */
+export function* convTaps(info: backend_util.Conv2DInfo): Generator<ConvTap> {
+  const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  for (let ky = 0; ky < kh; ky++) {
+    const [oy0, oy1] = validOutputRange(ky, top, sh, H, Ho);
+    for (let kx = 0; kx < kw; kx++) {
+      const [ox0, ox1] = validOutputRange(kx, left, sw, W, Wo);
+      if (oy1 <= oy0 || ox1 <= ox0) continue;
+      const whole = sh === 1 && sw === 1 && oy0 === 0 && ox0 === 0 && oy1 === Ho && ox1 === Wo && Ho === H && Wo === W;
+      yield { index: ky * kw + kx, oy0, oy1, ox0, ox1, iy0: oy0 * sh - top + ky, ix0: ox0 * sw - left + kx, whole };
+    }
+  }
+}

@@ -182,3 +182,18 @@ export function share(total: number, count: number, i: number, step = 1): [numbe
   const at = (k: number) => (k >= count ? total : Math.floor((total * k) / count / step) * step);
   return [at(i), at(i + 1)];
 }
+
+/**
+ * Runs per-thread call lists of `module`: on the helpers when there are any (`pool`), else all on
+ * this thread through `local`, in order.
+ */
+export function runHeapCalls(
+  pool: HeapWorkers | undefined,
+  module: KernelModuleSource,
+  perThread: ReadonlyArray<readonly HeapCall[]>,
+  local: WebAssembly.Exports,
+): void {
+  const fns = local as unknown as Exports;
+  if (pool !== undefined) pool.run(module, perThread, fns);
+  else for (const call of perThread.flat()) fns[call.fn]!(...call.args);
+}

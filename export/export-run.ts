@@ -6,7 +6,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, writeFile, mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, parseManifest, type Manifest } from '../manifest/index.js';
 import {
@@ -31,8 +30,8 @@ import {
   type TrainConfig,
 } from '../training/index.js';
 import { buildFullGraph, buildStageGraphs, IMAGE_INPUT, type GraphTensor } from './stage-graphs.js';
+import { packageVersion } from '../runtime/node/package-files.js';
 
-const require = createRequire(import.meta.url);
 /** Thresholds meaning "never exit here" / "always exit here" (the evaluation's convention). */
 
 export interface ExportOptions {
@@ -91,7 +90,6 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     if (!options.force && (await exists(outDir))) {
       throw new Error(`${outDir}: already exists; choose another --out or pass --force to replace it.`);
     }
-    const { version: toolVersion } = require('../package.json') as { version: string };
     const evalResult = (await exists(join(runDir, EVAL_RESULT_FILE))) ? await readEvalResult(runDir) : undefined;
     if (!evalResult) log(`${runDir}: no ${EVAL_RESULT_FILE}; the manifest gets no calibration table and runs every sample to the last exit by default (run \`adaptive-exit eval ${runDir}\` first).`);
     const trainResult = (await exists(join(runDir, RESULT_FILE)))
@@ -101,12 +99,12 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
     if (!perExitTestAccuracy) throw new Error(`${runDir}: neither ${EVAL_RESULT_FILE} nor ${RESULT_FILE}: is the run finished?`);
 
     log('building stage graphs');
-    const stages = buildStageGraphs(model, toolVersion);
+    const stages = buildStageGraphs(model, packageVersion);
     const costs = exitCosts(model);
     const { classNames, normalization } = await classesAndNormalization(config);
     const c = config.model;
     const K = model.numExits;
-    const full = options.full === false ? undefined : buildFullGraph(model, toolVersion);
+    const full = options.full === false ? undefined : buildFullGraph(model, packageVersion);
     const manifest = parseManifest({
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       model: {
@@ -146,7 +144,7 @@ export async function exportRun(runDir: string, outDir: string, options: ExportO
         dataset: config.dataset,
         trainingConfig: config,
         perExitTestAccuracy,
-        tool: { name: 'adaptive-exit', version: toolVersion },
+        tool: { name: 'adaptive-exit', version: packageVersion },
         createdAt: new Date().toISOString(),
         ...(options.commands?.length ? { commands: [...options.commands] } : {}),
         training: await readTrainingTime(runDir),

@@ -131,6 +131,16 @@ await model.classify([new Uint8Array(4)], { budget: { avgMflops: '15' } });
     expect((JSON.parse(model.stdout) as { exits: unknown[] }).exits).toHaveLength(7);
     // One copy of the shared modules: the trainer imports adaptive-exit's, it does not ship its own.
     expect(existsSync(join(project, 'node_modules', '@adaptive-exit', 'train', 'dist', 'manifest'))).toBe(false);
+    // A real run from the installed packages: a tiny MSDNet, one epoch on 512 Fashion-MNIST images
+    // with the threaded WASM build and its SIMD kernels, then export (both record the tool's
+    // version, read from the installed package).
+    const runDir = join(project, 'run');
+    await run(bin, ['train', '--dataset', 'fashion-mnist', '--out', runDir, '--recipe', 'stage1', '--epochs', '1', '--limit-train', '512', '--limit-test', '256', '--val-size', '128', '--blocks', '2', '--base', '2', '--step', '1', '--channels', '8', '--growth-rate', '4', '--threads', '2', '--no-progress'], { cwd: project, env });
+    expect(JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8'))).toMatchObject({ tool: 'adaptive-exit', version });
+    const exported = await run(bin, ['export', runDir, '--out', join(project, 'exported')], { cwd: project, env });
+    expect(exported.stdout).toMatch(/stage_2\.onnx/);
+    const manifest = JSON.parse(await readFile(join(project, 'exported', 'manifest.json'), 'utf8')) as { stages: unknown[] };
+    expect(manifest.stages).toHaveLength(2);
   }, 600_000);
 });
 

@@ -6,7 +6,6 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { loadValidationSplit, saveValidationSplit, splitValidation, type ValidationSplit } from '../../datasets/index.js';
 import { stage1Config, type ModelConfig } from '../models/config.js';
 import { exitCosts } from '../models/cost.js';
@@ -19,6 +18,7 @@ import { loadRunData } from './load-datasets.js';
 import { runStage, STAGE_FINAL, stageDone, type EpochRecord } from './run-stage.js';
 import { parseTrainConfig, type TrainConfig } from './train-config.js';
 import { checkWarmStartSource, loadWarmStart, warmStartModelDir } from './warm-start.js';
+import { packageVersion } from '../../runtime/node/package-files.js';
 
 export const RUN_FILE = 'run.json';
 export const SPLIT_FILE = 'split.json';
@@ -26,7 +26,6 @@ export const RESULT_FILE = 'result.json';
 /** The run's final model (what evaluation and export read). */
 export const RUN_MODEL_DIR = 'model';
 
-const require = createRequire(import.meta.url);
 
 export interface TrainRunOptions {
   log?: (line: string) => void;
@@ -98,8 +97,7 @@ export async function trainRun(runDir: string, config: TrainConfig | undefined, 
     if (!config) throw new Error(`${runDir}: no ${RUN_FILE} to resume from.`);
     cfg = parseTrainConfig(config);
     await mkdir(runDir, { recursive: true });
-    const { version } = require('../../package.json') as { version: string };
-    await writeFileAtomic(join(runDir, RUN_FILE), JSON.stringify({ tool: 'adaptive-exit', version, createdAt: new Date().toISOString(), config: cfg }, null, 2));
+    await writeFileAtomic(join(runDir, RUN_FILE), JSON.stringify({ tool: 'adaptive-exit', version: packageVersion, createdAt: new Date().toISOString(), config: cfg }, null, 2));
   }
 
   const data = await loadRunData(cfg);

@@ -2,8 +2,8 @@
  * @module training/backend/wasm-kernels/simd/heap-workers
  * Runs this project's SIMD kernels on several threads of the threaded tfjs-backend-wasm build:
  * helper workers instantiate the same kernel modules on the same shared memory, and a call
- * hands each helper one job (a function and its numeric arguments) through a small shared
- * control block, runs the first job itself and waits for the rest.
+ * hands each helper its list of function calls (names and numeric arguments) through a small
+ * shared control block, runs its own list and waits for the helpers'.
  *
  * Why not the build's own thread pool: it serves only XNNPACK's C kernels, and nothing outside
  * the module can submit work to it. Why blocking waits: a kernel function is synchronous, and a
@@ -14,12 +14,14 @@ import { Worker } from 'node:worker_threads';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapMemory, type KernelModuleSource } from './heap-module.js';
-import * as BATCH_NORM_RELU_WASM from './batch-norm-relu.wasm.js';
 import * as CONV_FILTER_GRAD_WASM from './conv-filter-grad.wasm.js';
 import * as CONV_INPUT_GRAD_WASM from './conv-input-grad.wasm.js';
 
-/** Every kernel module a helper may be asked to run. */
-const KERNEL_MODULES: readonly KernelModuleSource[] = [BATCH_NORM_RELU_WASM, CONV_FILTER_GRAD_WASM, CONV_INPUT_GRAD_WASM];
+/**
+ * Every kernel module a helper may be asked to run: the convolution gradients. (The fused
+ * BatchNorm + ReLU passes are memory-bound and ran slower split in two; see THREADS.md.)
+ */
+const KERNEL_MODULES: readonly KernelModuleSource[] = [CONV_FILTER_GRAD_WASM, CONV_INPUT_GRAD_WASM];
 
 /** One call of a kernel module's export, with byte offsets and counts as arguments. */
 export interface HeapCall {

@@ -97,6 +97,35 @@ function checkChannels(owner: string, channels: number, tensors: Record<string, 
 }
 
 /**
+ * Channel count C and rows (elements / C) of a kernel's NHWC input after the shared checks.
+ * @throws Error naming `owner` for non-float32 tensors, [C]-vectors of another length, or an empty input.
+ */
+function channelRows(owner: string, x: TensorInfo, tensors: Record<string, TensorInfo>, vectors: Record<string, TensorInfo>): { C: number; rows: number } {
+  const C = x.shape[x.shape.length - 1] ?? 0;
+  checkChannels(owner, C, { x, ...tensors }, vectors);
+  const rows = C === 0 ? 0 : util.sizeFromShape(x.shape) / C;
+  if (rows === 0) throw new Error(`${owner}: expected a non-empty input, got shape [${x.shape}].`);
+  return { C, rows };
+}
+
+/** A full-size output like x and two [C] outputs: what both kernels return. */
+function makeOutputs(backend: BackendWasm, x: TensorInfo, C: number): [TensorInfo, TensorInfo, TensorInfo] {
+  return [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([C], 'float32'), backend.makeOutput([C], 'float32')];
+}
+
+/**
+ * Runs a SIMD sums pass (`pass(first, second)` gets the two f64 accumulators' byte offsets,
+ * zeroed first) over the plan's rows and folds its partial sums into the per-channel `a`, `b`.
+ */
+function simdSums(heap: Float32Array, plan: SimdPlan, a: Float64Array, b: Float64Array, pass: (first: number, second: number) => void): void {
+  const { L, scratch } = plan;
+  new Float64Array(heap.buffer, scratch, 2 * L).fill(0);
+  pass(scratch, scratch + 8 * L);
+  foldSums(heap, scratch, L, a);
+  foldSums(heap, scratch + 8 * L, L, b);
+}
+
+/**
  * y = max(0, γ·(x − μ)/sqrt(σ² + ε) + β), μ and σ² (biased) over every axis but the last.
  * Sums are kept in float64, so the one-pass variance E[x²] − μ² loses nothing a float32 tensor
  * can hold.
@@ -107,14 +136,8 @@ function batchNormRelu(args: KernelArgs): TensorInfo[] {
   const { x, gamma, beta } = args.inputs;
   if (x === undefined || gamma === undefined || beta === undefined) throw new Error(`${owner}: expected inputs x, gamma and beta.`);
   const { eps } = (args.attrs ?? {}) as unknown as BatchNormReluAttrs;
-  const C = x.shape[x.shape.length - 1] ?? 0;
-  checkChannels(owner, C, { x }, { gamma, beta });
-  const n = util.sizeFromShape(x.shape);
-  const rows = C === 0 ? 0 : n / C;
-  if (rows === 0) throw new Error(`${owner}: expected a non-empty input, got shape [${x.shape}].`);
-  const y = backend.makeOutput(x.shape, 'float32');
-  const meanOut = backend.makeOutput([C], 'float32');
-  const varOut = backend.makeOutput([C], 'float32');
+  const { C, rows } = channelRows(owner, x, {}, { gamma, beta });
+  const [y, meanOut, varOut] = makeOutputs(backend, x, C);
   // Scratch: sum and sumSq (f64), then scale and shift (f32), each tiled to L.
   const plan = simdPlan(backend, C, rows, 24);
   try {
@@ -125,13 +148,7 @@ function batchNormRelu(args: KernelArgs): TensorInfo[] {
     const sum = new Float64Array(C);
     const sumSq = new Float64Array(C);
     const first = plan?.rows ?? 0;
-    if (plan !== undefined) {
-      const { simd, L, scratch } = plan;
-      new Float64Array(heap.buffer, scratch, 2 * L).fill(0);
-      simd.stats(xs * 4, plan.rows * C, L, scratch, scratch + 8 * L);
-      foldSums(heap, scratch, L, sum);
-      foldSums(heap, scratch + 8 * L, L, sumSq);
-    }
+    if (plan !== undefined) simdSums(heap, plan, sum, sumSq, (p, q) => plan.simd.stats(xs * 4, plan.rows * C, plan.L, p, q));
     for (let r = first, i = xs + first * C; r < rows; r++) {
       for (let c = 0; c < C; c++, i++) {
         const v = heap[i]!;
@@ -184,17 +201,11 @@ function batchNormReluGrad(args: KernelArgs): TensorInfo[] {
     throw new Error(`${owner}: expected inputs dy, x, y, mean, variance and gamma.`);
   }
   const { eps } = (args.attrs ?? {}) as unknown as BatchNormReluAttrs;
-  const C = x.shape[x.shape.length - 1] ?? 0;
-  checkChannels(owner, C, { dy, x, y }, { mean, variance, gamma });
+  const { C, rows } = channelRows(owner, x, { dy, y }, { mean, variance, gamma });
   for (const [name, t] of Object.entries({ dy, y })) {
     if (!util.arraysEqual(t.shape, x.shape)) throw new Error(`${owner}: expected ${name} of shape [${x.shape}], got [${t.shape}].`);
   }
-  const n = util.sizeFromShape(x.shape);
-  const rows = C === 0 ? 0 : n / C;
-  if (rows === 0) throw new Error(`${owner}: expected a non-empty input, got shape [${x.shape}].`);
-  const dx = backend.makeOutput(x.shape, 'float32');
-  const dGamma = backend.makeOutput([C], 'float32');
-  const dBeta = backend.makeOutput([C], 'float32');
+  const [dx, dGamma, dBeta] = makeOutputs(backend, x, C);
   // Scratch: sumG and sumGX (f64), then k1, k2, k3 (f32), each tiled to L.
   const plan = simdPlan(backend, C, rows, 28);
   try {
@@ -206,13 +217,7 @@ function batchNormReluGrad(args: KernelArgs): TensorInfo[] {
     const sumG = new Float64Array(C);
     const sumGX = new Float64Array(C);
     const first = plan?.rows ?? 0;
-    if (plan !== undefined) {
-      const { simd, L, scratch } = plan;
-      new Float64Array(heap.buffer, scratch, 2 * L).fill(0);
-      simd.gradStats(dys * 4, xs * 4, ys * 4, plan.rows * C, L, scratch, scratch + 8 * L);
-      foldSums(heap, scratch, L, sumG);
-      foldSums(heap, scratch + 8 * L, L, sumGX);
-    }
+    if (plan !== undefined) simdSums(heap, plan, sumG, sumGX, (p, q) => plan.simd.gradStats(dys * 4, xs * 4, ys * 4, plan.rows * C, plan.L, p, q));
     for (let r = first, i = first * C; r < rows; r++) {
       for (let c = 0; c < C; c++, i++) {
         if (heap[ys + i]! > 0) {

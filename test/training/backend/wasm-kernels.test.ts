@@ -14,7 +14,7 @@ import {
 import { inputGradBySimd, inputGradByXnnpack } from '../../../training/backend/wasm-kernels/conv2d-backprop-input.js';
 import { heapModule } from '../../../training/backend/wasm-kernels/simd/heap-module.js';
 import * as CONV_INPUT_GRAD_WASM from '../../../training/backend/wasm-kernels/simd/conv-input-grad.wasm.js';
-import { filterGradByXnnpack } from '../../../training/backend/wasm-kernels/conv2d-backprop-filter.js';
+import { filterGradByXnnpack, planFilterGrad } from '../../../training/backend/wasm-kernels/conv2d-backprop-filter.js';
 import { relativeMaxError, useBackend } from '../../helpers/backends.js';
 import { randomData, sizeOf } from '../../helpers/random-data.js';
 
@@ -79,10 +79,16 @@ const CONV_CASES: ConvCase[] = [
   { name: '3x5 strides [2, 3] same', x: [2, 11, 9, 3], filter: [3, 5, 3, 4], strides: [2, 3], pad: 'same' },
   { name: '4x4 s3 same', x: [1, 7, 7, 2], filter: [4, 4, 2, 3], strides: 3, pad: 'same' },
   { name: '5x5 s1 valid', x: [2, 5, 5, 3], filter: [5, 5, 3, 2], strides: 1, pad: 'valid' },
-  // Over 64 output channels the filter gradient takes the XNNPACK path, not the SIMD one.
+  // Channel counts over 64, not multiples of the SIMD kernels' blocks.
   { name: '3x3 s2 same, 72 output channels', x: [2, 6, 6, 8], filter: [3, 3, 8, 72], strides: 2, pad: 'same' },
   { name: '1x1 s1 valid, 80 -> 66 channels', x: [4, 4, 4, 80], filter: [1, 1, 80, 66], strides: 1, pad: 'valid' },
   { name: '1x1 s1 valid, 8 -> 70 channels', x: [4, 4, 4, 8], filter: [1, 1, 8, 70], strides: 1, pad: 'valid' },
+  // The filter gradient splats the output channels and transposes at the end (planFilterGrad).
+  { name: '3x3 s1 same, 48 -> 12 channels', x: [2, 5, 5, 48], filter: [3, 3, 48, 12], strides: 1, pad: 'same' },
+  { name: '1x1 s1 valid, 20 -> 6 channels', x: [3, 4, 4, 20], filter: [1, 1, 20, 6], strides: 1, pad: 'valid' },
+  // 2x2 outputs: both SIMD gradients take their pixel runs across images (imagesInner).
+  { name: '3x3 s2 same, 4x4 -> 2x2, batch 16', x: [16, 4, 4, 8], filter: [3, 3, 8, 12], strides: 2, pad: 'same' },
+  { name: '3x3 s2 valid, 5x5 -> 2x2, batch 9', x: [9, 5, 5, 3], filter: [3, 3, 3, 10], strides: 2, pad: 'valid' },
 ];
 
 /** Shapes and data for one case: x, filter and an upstream gradient dy of the forward output's shape. */
@@ -104,6 +110,25 @@ describe('registerWasmTrainingKernels', () => {
       expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);
     }
     expect([...REPLACED_STOCK_KERNELS].every((n) => WASM_TRAINING_KERNELS.some((k) => k.kernelName === n))).toBe(true);
+  });
+});
+
+describe('planFilterGrad', () => {
+  it('splats whichever side fills more of the 4 x 8 blocks', () => {
+    // 12 output channels as vectors fill 12 of 16 lanes; splatted, 3 blocks of 4 exactly.
+    expect(planFilterGrad(48, 12, 9, 64, 1).transposed).toBe(true);
+    expect(planFilterGrad(236, 128, 9, 64, 1).transposed).toBe(false);
+    // A tie keeps the usual layout.
+    expect(planFilterGrad(6, 6, 9, 64, 1).transposed).toBe(false);
+  });
+
+  it('shares the work by channels, images or taps', () => {
+    expect(planFilterGrad(236, 128, 9, 64, 1).split).toBe('channels'); // one thread
+    expect(planFilterGrad(236, 128, 9, 64, 2).split).toBe('channels'); // large dW, 59 blocks
+    expect(planFilterGrad(96, 24, 9, 64, 2).split).toBe('images'); // small dW
+    expect(planFilterGrad(520, 128, 1, 64, 2).split).toBe('channels');
+    expect(planFilterGrad(12, 600, 9, 64, 2).split).toBe('images'); // 3 blocks: uneven
+    expect(planFilterGrad(12, 600, 9, 1, 2).split).toBe('taps'); // uneven, one image
   });
 });
 

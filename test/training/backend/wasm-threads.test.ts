@@ -49,15 +49,24 @@ describe('enableWasmThreads', () => {
       // The fused BatchNorm + ReLU's SIMD module on the threaded build's shared memory.
       const bnRelu = (a: Tensor) => batchNormReluTraining(a, tf.onesLike(a).mean([0, 1, 2]), tf.zeros([16]), 1e-5).y;
       const [dBn] = tf.grads((a: Tensor) => tf.sum(tf.mul(bnRelu(a), a)))([x]);
-      // Filter gradients split across the threads by input channels (16 here), and by taps
-      // (3 input channels: less than one block of 4 per thread), stride 1 and 2, 1x1 and 3x3.
+      // Filter gradients split across the threads each way planFilterGrad chooses: by images
+      // (small dW; 12 output channels, splatted: 3 blocks), by channels (dW over 64K floats),
+      // by taps (one image, one block); stride 1 and 2, 1x1 and 3x3, 12x12 and 4x4 -> 2x2.
       const filterGrad = (a: Tensor, k: number, s: number, co: number) => {
         const filterShape = [k, k, a.shape[3]!, co];
         const dy = tf.conv2d(a as never, tf.ones(filterShape) as never, s, 'same');
         return tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy }, { strides: s, pad: 'same', dataFormat: 'NHWC', filterShape } as never) as Tensor;
       };
-      const x3 = tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 3]);
-      return [conv(x, w), dx!, dw!, tf.concat([x, x], 3), bnRelu(x), dBn!, filterGrad(x, 1, 1, 6), filterGrad(x, 3, 1, 5), filterGrad(x3, 3, 2, 7)];
+      const x3 = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, 3]);
+      const small = tf.slice(x, [0, 0, 0, 0], [-1, 4, 4, -1]);
+      // The strided input gradient on 2x2 maps (runs across images), split by images.
+      const inputGrad = tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.slice(x, [0, 0, 0, 0], [-1, 2, 2, 16]), filter: tf.slice(w, [0, 0, 0, 0], [-1, -1, -1, 16]) }, {
+        strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [8, 4, 4, 16],
+      } as never) as Tensor;
+      return [
+        conv(x, w), dx!, dw!, tf.concat([x, x], 3), bnRelu(x), dBn!,
+        filterGrad(x, 1, 1, 6), filterGrad(x, 3, 1, 12), filterGrad(small, 3, 1, 512), filterGrad(x3, 3, 2, 7), filterGrad(small, 3, 2, 12), inputGrad,
+      ];
     };
     const wasm = await run('wasm', step);
     const cpu = await run('cpu', step);

@@ -5,7 +5,7 @@
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { util, type backend_util } from '@tensorflow/tfjs-core';
-import { checkConvBackpropArgs, convBackpropInfo, convTaps, runWasmKernel, withTemps } from './wasm-kernel-util.js';
+import { checkConvBackpropArgs, convBackpropInfo, convTaps, imagesInner, runWasmKernel, withTemps } from './wasm-kernel-util.js';
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
@@ -22,75 +22,133 @@ interface ConvFilterGradSimd extends WebAssembly.Exports {
 const KERNEL = 'Conv2DBackpropFilter (wasm)';
 
 /**
- * dW[kh,kw,ci,co] = Σ_{b,y,x} xpad[b, y·s+kh, x·s+kw, ci] · dy[b,y,x,co].
- *
- * Read with batch as the contracted channel axis, that is one stride-1 convolution of
- * xᵀ [Ci,H,W,B] with dyᵀ [Hout,Wout,B,Co] dilated by the forward stride, run by XNNPACK.
- * Measured at MSDNet CIFAR shapes (batch 64): 7-16 GFLOP/s against 18-26 for the forward conv;
- * the transpose of x, a single-threaded copy, costs about as much as the convolution at 32x32.
- * A 1x1 stride-1 unpadded filter is a plain matmul over all pixels, dWᵀ = dyᵀ·x, with only the
- * operand with fewer channels transposed (XNNPACK's matmul is fast only untransposed).
+ * Filter gradients of at most this many floats are split between threads by images: each thread
+ * reads only its own images (1x1 gradients stream x from memory, and split by channels both
+ * threads read every cache line of it), and adding up the per-thread copies is cheap.
  */
+const SMALL_FILTER = 65536;
+
+/**
+ * Row runs shorter than this go across images instead (see imagesInner). Only 1-2 pixel rows
+ * gain (4x4 -> 2x2 stride 2: 2.8 -> 2.3 ms); from 3 pixels on, 32 pixels an image apart each
+ * (tens of KB) made the same chunks slower (8x8 -> 4x4 stride 2, 160 -> 128: 6.2 -> 7.4 ms).
+ */
+const FILTER_SHORT_ROW = 3;
+
+/** Share of the kernel's 4 (splatted) x 8 (vector) blocks that real channels fill. */
+function blockUse(splatted: number, vectored: number): number {
+  return (splatted / (Math.ceil(splatted / 4) * 4)) * (vectored / (Math.ceil(vectored / 8) * 8));
+}
+
+/** How {@link filterGradBySimd} lays out one filter gradient (exported for tests). */
+export interface FilterGradPlan {
+  /**
+   * Output channels splatted and input channels as vectors (dWᵀ per tap, transposed at the
+   * end) instead of the reverse: chosen when that fills more of the blocks, as with 12 output
+   * channels against 48 input ones (the 4 x 8 blocks are full, where the other way is 3/4 full).
+   */
+  transposed: boolean;
+  /**
+   * How the threads share the work: by blocks of the splatted channels (disjoint rows of dW);
+   * by images (each thread sums into its own copy of dW, added up at the end) when dW is small
+   * (see SMALL_FILTER) or its blocks do not divide evenly between the threads (12 output
+   * channels are 3 blocks: one thread would do two); by taps when that is uneven and there are
+   * fewer images than threads.
+   */
+  split: 'channels' | 'images' | 'taps';
+}
+
+/** Chooses {@link FilterGradPlan} for a gradient of `taps` x `Ci` x `Co` over `batch` images. */
+export function planFilterGrad(Ci: number, Co: number, taps: number, batch: number, threads: number): FilterGradPlan {
+  const transposed = blockUse(Co, Ci) > blockUse(Ci, Co);
+  const splatted = Math.ceil((transposed ? Co : Ci) / 4) * 4;
+  const vectored = Math.ceil((transposed ? Ci : Co) / 8) * 8;
+  const blocks = splatted / 4;
+  // The thread with the most blocks sets the time: accept at most 1/8 above an even share.
+  const even = Math.ceil(blocks / threads) <= (1.125 * blocks) / threads;
+  let split: FilterGradPlan['split'] = 'channels';
+  if (threads > 1 && batch >= threads && (!even || taps * splatted * vectored <= SMALL_FILTER)) split = 'images';
+  else if (threads > 1 && !even) split = 'taps';
+  return { transposed, split };
+}
+
 /**
  * dW tap by tap as sums of outer products x(pixel)ᵀ·dy(pixel) over each tap's valid output
- * pixels, read in place (simd/conv-filter-grad.wat): no transposes, no padded copies. On the
- * threaded build the threads split the input channels (disjoint rows of dW; by taps when there
- * are fewer than one block of 4 channels per thread), so no partial sums need adding up.
+ * pixels, read in place (simd/conv-filter-grad.wat): no transposes, no padded copies of the
+ * inputs. The kernel splats one side's channels and loads the other's as vectors; see
+ * {@link planFilterGrad} for which side, and for how the threads share the work.
  */
 export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const out = backend.makeOutput([kh, kw, Ci, Co], 'float32');
-  // The kernel stores whole blocks of 4 x 8 channels: with other channel counts it accumulates
-  // into a padded copy [kh, kw, Cip, Cop], copied into the output at the end.
-  const Cip = Math.ceil(Ci / 4) * 4;
-  const Cop = Math.ceil(Co / 8) * 8;
-  const padded = Cip !== Ci || Cop !== Co;
+  const pool = heapWorkers(backend);
+  const threads = pool?.threads ?? 1;
+  const { transposed, split } = planFilterGrad(Ci, Co, kh * kw, B, threads);
+  const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  // Operand a has its channels splatted (S of them), operand b loaded as vectors (V).
+  const xs = { at: offset(x), pix: sw * Ci, row: sh * W * Ci, img: H * W * Ci, first: (iy0: number, ix0: number) => (iy0 * W + ix0) * Ci, channels: Ci };
+  const dys = { at: offset(dy), pix: Co, row: Wo * Co, img: Ho * Wo * Co, first: (oy0: number, ox0: number) => (oy0 * Wo + ox0) * Co, channels: Co };
+  const [a, b] = transposed ? [dys, xs] : [xs, dys];
+  const S = a.channels;
+  const V = b.channels;
+  // The kernel stores whole blocks: sums go to [kh·kw, Sp, Vp] (one per thread when split by
+  // images) unless that is dW's own layout.
+  const Sp = Math.ceil(S / 4) * 4;
+  const Vp = Math.ceil(V / 8) * 8;
+  const copies = split === 'images' ? threads : 1;
+  const direct = !transposed && Sp === S && Vp === V && copies === 1;
+  const sumFloats = kh * kw * Sp * Vp;
   const wasm = backend.wasm as unknown as { _malloc(bytes: number): number; _free(ptr: number): void; HEAPF32: Float32Array };
-  const scratch = padded ? wasm._malloc(kh * kw * Cip * Cop * 4) >>> 0 : 0;
+  const scratch = direct ? 0 : wasm._malloc(copies * sumFloats * 4) >>> 0;
   try {
-    const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-    const dw = padded ? scratch : offset(out);
-    new Float32Array(wasm.HEAPF32.buffer, dw, kh * kw * Cip * Cop).fill(0);
-    const xs = offset(x);
-    const dys = offset(dy);
-    const pool = heapWorkers(backend);
-    const threads = pool?.threads ?? 1;
-    const blocks = Math.ceil(Ci / 4);
-    const byChannels = blocks >= threads;
+    const sums = direct ? offset(out) : scratch;
+    new Float32Array(wasm.HEAPF32.buffer, sums, copies * sumFloats).fill(0);
+    const blocks = Sp / 4;
     const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
-    for (const { index, oy0, oy1, ox0, ox1, iy0, ix0, whole } of convTaps(info)) {
-      const tap = dw + index * Cip * Cop * 4;
-      for (let t = 0; t < threads; t++) {
-        if (!byChannels && index % threads !== t) continue;
-        const [b0, b1] = byChannels ? share(blocks, threads, t) : [0, blocks];
-        const c0 = 4 * b0;
-        const c1 = Math.min(Ci, 4 * b1);
-        if (c1 <= c0) continue;
-        // A whole run (see ConvTap) is one row of every pixel of the batch.
-        const args = whole
-          ? [xs + c0 * 4, Ci, 0, dys, Co, 0, B * H * W, 1, 1, 0, 0]
-          : [
-              xs + ((iy0 * W + ix0) * Ci + c0) * 4, sw * Ci, sh * W * Ci,
-              dys + (oy0 * Wo + ox0) * Co * 4, Co, Wo * Co,
-              ox1 - ox0, oy1 - oy0, B, H * W * Ci, Ho * Wo * Co,
-            ];
-        perThread[t]!.push({ fn: 'accumulate', args: [...args, c1 - c0, Co, tap + c0 * Cop * 4, Cop] });
+    const taps = [...convTaps(info)];
+    for (let t = 0; t < threads; t++) {
+      const [b0, b1] = split === 'channels' ? share(blocks, threads, t) : [0, blocks];
+      const [m0, m1] = split === 'images' ? share(B, threads, t) : [0, B];
+      const c0 = 4 * b0;
+      const c1 = Math.min(S, 4 * b1);
+      if (c1 <= c0 || m1 <= m0) continue;
+      const images = m1 - m0;
+      for (const { index, oy0, oy1, ox0, ox1, iy0, ix0, whole } of taps) {
+        if (split === 'taps' && index % threads !== t) continue;
+        // Operand offsets of the tap's first pixel (x at its input pixel, dy at its output pixel).
+        const [aFirst, bFirst] = transposed ? [dys.first(oy0, ox0), xs.first(iy0, ix0)] : [xs.first(iy0, ix0), dys.first(oy0, ox0)];
+        const dw = sums + ((split === 'images' ? t : 0) * sumFloats + (index * Sp + c0) * Vp) * 4;
+        const aAt = a.at + (m0 * a.img + (whole ? 0 : aFirst) + c0) * 4;
+        const bAt = b.at + (m0 * b.img + (whole ? 0 : bFirst)) * 4;
+        const cols = ox1 - ox0;
+        // A whole run (see ConvTap) is one row of every pixel of the images.
+        let run: number[];
+        if (whole) run = [aAt, S, 0, bAt, V, 0, images * H * W, 1, 1, 0, 0];
+        else if (imagesInner(cols, images, FILTER_SHORT_ROW)) run = [aAt, a.img, a.row, bAt, b.img, b.row, images, oy1 - oy0, cols, a.pix, b.pix];
+        else run = [aAt, a.pix, a.row, bAt, b.pix, b.row, cols, oy1 - oy0, images, a.img, b.img];
+        perThread[t]!.push({ fn: 'accumulate', args: [...run, c1 - c0, V, dw, Vp] });
       }
     }
     runHeapCalls(pool, CONV_FILTER_GRAD_WASM, perThread, simd);
-    if (padded) {
+    if (!direct) {
       const heap = wasm.HEAPF32;
       const from = scratch / 4;
       const to = offset(out) / 4;
-      for (let row = 0; row < kh * kw * Ci; row++) {
-        const src = from + (Math.floor(row / Ci) * Cip + (row % Ci)) * Cop;
-        heap.copyWithin(to + row * Co, src, src + Co);
+      for (let tap = 0; tap < kh * kw; tap++) {
+        for (let ci = 0; ci < Ci; ci++) {
+          for (let co = 0; co < Co; co++) {
+            const at = from + (tap * Sp + (transposed ? co : ci)) * Vp + (transposed ? ci : co);
+            let sum = 0;
+            for (let c = 0; c < copies; c++) sum += heap[at + c * sumFloats]!;
+            heap[to + (tap * Ci + ci) * Co + co] = sum;
+          }
+        }
       }
     }
     return out;
   } finally {
-    if (padded) wasm._free(scratch);
+    if (!direct) wasm._free(scratch);
   }
 }
 
@@ -114,11 +172,21 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   // Timed inside 7-exit MSDNet training steps (batch 64, 2 threads) the SIMD path beat the
   // XNNPACK one at every shape (filter gradients of a step: 647 -> 499 ms, 550 -> 436 ms in two
   // alternating runs); XNNPACK's path remains for runtimes without WebAssembly SIMD.
-  if (simd !== undefined && !nearHeapEnd(backend, x, 16) && !nearHeapEnd(backend, dy, 32)) return filterGradBySimd(backend, simd, x, dy, info);
+  // The kernel reads up to 3 floats past a splatted operand's last channel, 7 past a vector one's.
+  if (simd !== undefined && !nearHeapEnd(backend, x, 32) && !nearHeapEnd(backend, dy, 32)) return filterGradBySimd(backend, simd, x, dy, info);
   return filterGradByXnnpack(backend, x, dy, info);
 }
 
-/** The filter gradient from XNNPACK's convolution and matmul, on transposed copies (no SIMD). */
+/**
+ * dW[kh,kw,ci,co] = Σ_{b,y,x} xpad[b, y·s+kh, x·s+kw, ci] · dy[b,y,x,co].
+ *
+ * Read with batch as the contracted channel axis, that is one stride-1 convolution of
+ * xᵀ [Ci,H,W,B] with dyᵀ [Hout,Wout,B,Co] dilated by the forward stride, run by XNNPACK (the fallback without WebAssembly SIMD).
+ * Measured at MSDNet CIFAR shapes (batch 64): 7-16 GFLOP/s against 18-26 for the forward conv;
+ * the transpose of x, a single-threaded copy, costs about as much as the convolution at 32x32.
+ * A 1x1 stride-1 unpadded filter is a plain matmul over all pixels, dWᵀ = dyᵀ·x, with only the
+ * operand with fewer channels transposed (XNNPACK's matmul is fast only untransposed).
+ */
 export function filterGradByXnnpack(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -159,6 +159,16 @@ export interface ConvTap {
   whole: boolean;
 }
 
+/**
+ * Whether a tap-by-tap SIMD kernel should take its innermost run of pixels across images (one
+ * pixel per image, `images` of them) rather than along a row (`cols` pixels): on small feature
+ * maps a row run is too short to amortise the kernel's per-run register loads and stores. Each
+ * kernel passes the row length below which that pays, as measured at MSDNet's shapes.
+ */
+export function imagesInner(cols: number, images: number, shortRow: number): boolean {
+  return cols < shortRow && images > cols;
+}
+
 /** The taps of a convolution that read any input pixel, for kernels that work tap by tap. */
 export function* convTaps(info: backend_util.Conv2DInfo): Generator<ConvTap> {
   const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

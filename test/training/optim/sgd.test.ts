@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../training/backend/tf.js';
 import { Sgd } from '../../../training/optim/sgd.js';
+import { sgdInJs, SGD_UPDATE } from '../../../training/backend/wasm-kernels/sgd-update.js';
+import { heapModule } from '../../../training/backend/wasm-kernels/simd/heap-module.js';
+import * as SGD_UPDATE_WASM from '../../../training/backend/wasm-kernels/simd/sgd-update.wasm.js';
 import { useBackend } from '../../helpers/backends.js';
+import { randomData } from '../../helpers/random-data.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -46,6 +50,28 @@ describe('SGD', () => {
         sgd.dispose();
         variable.dispose();
         expect(tf.memory().numTensors).toBe(tensorsBefore); // no tensor left behind
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+
+    it(`runs the same float32 arithmetic in its SIMD and JavaScript paths${nesterov ? ' with Nesterov' : ''}`, async () => {
+      await useBackend('wasm');
+      try {
+        // 11 floats: two SIMD vectors and a scalar tail of 3.
+        const n = 11;
+        const [p, g, v] = [1, 2, 3].map((seed) => randomData(n, seed));
+        const attrs = { lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov };
+        // The kernel below takes its SIMD path (the module binds on this runtime).
+        expect(heapModule(tf.backend() as never, SGD_UPDATE_WASM)).toBeDefined();
+        const inputs = { param: tf.tensor1d(p!), grad: tf.tensor1d(g!), velocity: tf.tensor1d(v!) };
+        const [newP, newV] = tf.engine().runKernel(SGD_UPDATE, inputs, attrs as never) as tf.Tensor[];
+        const heap = new Float32Array(5 * n);
+        [p!, g!, v!].forEach((values, i) => heap.set(values, i * n));
+        sgdInJs(heap, [0, n, 2 * n, 3 * n, 4 * n], n, attrs);
+        expect(Array.from(newP!.dataSync())).toEqual(Array.from(heap.subarray(3 * n, 4 * n)));
+        expect(Array.from(newV!.dataSync())).toEqual(Array.from(heap.subarray(4 * n)));
+        tf.dispose([newP!, newV!, ...Object.values(inputs)]);
       } finally {
         await useBackend('cpu');
       }

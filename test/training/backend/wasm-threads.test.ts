@@ -4,12 +4,14 @@
  * the same results as the CPU backend, training kernels included. (Own file: it replaces the
  * process-wide `wasm` backend registration.)
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../../../training/backend/tf.js';
 import type { Tensor } from '../../../training/backend/tf.js';
 import { enableWasmThreads } from '../../../training/backend/wasm-threads.js';
-import { heapWorkers } from '../../../training/backend/wasm-kernels/simd/heap-workers.js';
+import { heapWorkers, runHeapTasks, type HeapTask } from '../../../training/backend/wasm-kernels/simd/heap-workers.js';
+import * as CONV_FILTER_GRAD_WASM from '../../../training/backend/wasm-kernels/simd/conv-filter-grad.wasm.js';
 import { heapModule } from '../../../training/backend/wasm-kernels/simd/heap-module.js';
 import * as BATCH_NORM_RELU_WASM from '../../../training/backend/wasm-kernels/simd/batch-norm-relu.wasm.js';
 import { batchNormReluTraining } from '../../../training/models/batch-norm-training.js';
@@ -71,6 +73,33 @@ describe('enableWasmThreads', () => {
     const wasm = await run('wasm', step);
     const cpu = await run('cpu', step);
     cpu.forEach((c, i) => expect(relativeMaxError(wasm[i]!, c), `output ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('shares kernel tasks with the helper, and reports a task that fails on either thread', async () => {
+    await useBackend('wasm');
+    const pool = heapWorkers(tf.backend() as never)!;
+    const simd = heapModule(tf.backend() as never, CONV_FILTER_GRAD_WASM)!;
+    // Every task reads and writes past the end of the memory: the traps surface as one error,
+    // whichever threads ran them, and only after all tasks have finished.
+    const end = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const bad: HeapTask = [{ fn: 'accumulate', args: [end - 4, 4, 0, end - 4, 8, 0, 64, 1, 1, 0, 0, 4, 8, end - 4, 8] }];
+    expect(() => runHeapTasks(pool, CONV_FILTER_GRAD_WASM, Array.from({ length: 8 }, () => bad), simd)).toThrow();
+    // The pool still works afterwards: a real filter gradient on both threads matches the CPU.
+    const grad = (x: Tensor) => {
+      const dy = tf.conv2d(x as never, tf.ones([3, 3, 16, 12]) as never, 1, 'same');
+      return [tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 16, 12] } as never) as Tensor];
+    };
+    const wasm = await run('wasm', grad);
+    const cpu = await run('cpu', grad);
+    expect(relativeMaxError(wasm[0]!, cpu[0]!)).toBeLessThan(1e-4);
+  });
+
+  it.skipIf(process.platform !== 'linux')("runs XNNPACK's pool threads at the lowest priority", () => {
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value; the pool's workers (8 in the
+    // threaded build) lower their own, the main thread keeps its.
+    const nice = readdirSync('/proc/self/task').map((t) => Number(readFileSync(`/proc/self/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
+    expect(nice.filter((n) => n === 19).length).toBeGreaterThanOrEqual(2);
+    expect(Number(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16])).toBe(0);
   });
 
   it('declines once the wasm backend is initialised', async () => {

@@ -44,9 +44,10 @@ describe.skipIf(!HAVE_DATA)('training on Fashion-MNIST (smoke)', () => {
     await useBackend('wasm');
     const runDir = await mkdtemp(join(tmpdir(), 'ae-smoke-'));
     dirs.push(runDir);
-    // 300 steps of 32 images, stage 1 with Gradient Equilibrium.
+    // 400 steps of 32 images, stage 1 with Gradient Equilibrium. At 300 the first exit ended within
+    // 2 points of 70% (67.9 to 72.7 as float32 rounding changed), too close for a threshold.
     const records: EpochRecord[] = [];
-    const result = await trainRun(runDir, smallFashionConfig({ limitTrain: 9600 }), { onEpochEnd: (r) => records.push(r) });
+    const result = await trainRun(runDir, smallFashionConfig({ limitTrain: 12800 }), { onEpochEnd: (r) => records.push(r) });
     expect(records).toHaveLength(1);
     expect(result.testTop1).toHaveLength(3);
     console.info(`[smoke.test] test top-1 per exit: ${result.testTop1.map((a) => a.toFixed(1)).join(' / ')}`);

@@ -10,7 +10,7 @@ import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
 import * as CONV_FILTER_GRAD_WASM from './simd/conv-filter-grad.wasm.js';
-import { heapWorkers, runHeapCalls, share, type HeapCall } from './simd/heap-workers.js';
+import { heapWorkers, runHeapTasks, share, type HeapTask } from './simd/heap-workers.js';
 
 interface ConvFilterGradSimd extends WebAssembly.Exports {
   accumulate(
@@ -34,6 +34,12 @@ const SMALL_FILTER = 65536;
  * (tens of KB) made the same chunks slower (8x8 -> 4x4 stride 2, 160 -> 128: 6.2 -> 7.4 ms).
  */
 const FILTER_SHORT_ROW = 3;
+
+/** Tasks per thread when the work is split by channel blocks: threads that run slower take fewer. */
+const TASKS_PER_THREAD = 4;
+
+/** Image ranges per thread when split by images; each sums into its own copy of dW. */
+const IMAGE_COPIES_PER_THREAD = 2;
 
 /** Share of the kernel's 4 (splatted) x 8 (vector) blocks that real channels fill. */
 function blockUse(splatted: number, vectored: number): number {
@@ -92,11 +98,32 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
   const [a, b] = transposed ? [dys, xs] : [xs, dys];
   const S = a.channels;
   const V = b.channels;
-  // The kernel stores whole blocks: sums go to [kh·kw, Sp, Vp] (one per thread when split by
-  // images) unless that is dW's own layout.
+  // The kernel stores whole blocks: sums go to [kh·kw, Sp, Vp] (one per image range when split
+  // by images) unless that is dW's own layout.
   const Sp = Math.ceil(S / 4) * 4;
   const Vp = Math.ceil(V / 8) * 8;
-  const copies = split === 'images' ? threads : 1;
+  // Work units, each one task for heapWorkers (a few per thread, for balance): ranges of channel
+  // blocks, or image ranges each summing into its own copy of dW, or single taps.
+  const blocks = Sp / 4;
+  const taps = [...convTaps(info)];
+  type Unit = { b0: number; b1: number; m0: number; m1: number; copy: number; tap?: number };
+  let units: Unit[];
+  if (split === 'images') {
+    const parts = Math.min(B, IMAGE_COPIES_PER_THREAD * threads);
+    units = Array.from({ length: parts }, (_, i) => {
+      const [m0, m1] = share(B, parts, i);
+      return { b0: 0, b1: blocks, m0, m1, copy: i };
+    });
+  } else if (split === 'taps') {
+    units = taps.map((t) => ({ b0: 0, b1: blocks, m0: 0, m1: B, copy: 0, tap: t.index }));
+  } else {
+    const parts = Math.min(blocks, TASKS_PER_THREAD * threads);
+    units = Array.from({ length: parts }, (_, i) => {
+      const [b0, b1] = share(blocks, parts, i);
+      return { b0, b1, m0: 0, m1: B, copy: 0 };
+    });
+  }
+  const copies = split === 'images' ? units.length : 1;
   const direct = !transposed && Sp === S && Vp === V && copies === 1;
   const sumFloats = kh * kw * Sp * Vp;
   const wasm = backend.wasm as unknown as { _malloc(bytes: number): number; _free(ptr: number): void; HEAPF32: Float32Array };
@@ -104,33 +131,29 @@ export function filterGradBySimd(backend: BackendWasm, simd: ConvFilterGradSimd,
   try {
     const sums = direct ? offset(out) : scratch;
     new Float32Array(wasm.HEAPF32.buffer, sums, copies * sumFloats).fill(0);
-    const blocks = Sp / 4;
-    const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
-    const taps = [...convTaps(info)];
-    for (let t = 0; t < threads; t++) {
-      const [b0, b1] = split === 'channels' ? share(blocks, threads, t) : [0, blocks];
-      const [m0, m1] = split === 'images' ? share(B, threads, t) : [0, B];
+    const tasks: HeapTask[] = units.map(({ b0, b1, m0, m1, copy, tap }) => {
       const c0 = 4 * b0;
       const c1 = Math.min(S, 4 * b1);
-      if (c1 <= c0 || m1 <= m0) continue;
       const images = m1 - m0;
-      for (const { index, oy0, oy1, ox0, ox1, iy0, ix0, whole } of taps) {
-        if (split === 'taps' && index % threads !== t) continue;
-        // Operand offsets of the tap's first pixel (x at its input pixel, dy at its output pixel).
-        const [aFirst, bFirst] = transposed ? [dys.first(oy0, ox0), xs.first(iy0, ix0)] : [xs.first(iy0, ix0), dys.first(oy0, ox0)];
-        const dw = sums + ((split === 'images' ? t : 0) * sumFloats + (index * Sp + c0) * Vp) * 4;
-        const aAt = a.at + (m0 * a.img + (whole ? 0 : aFirst) + c0) * 4;
-        const bAt = b.at + (m0 * b.img + (whole ? 0 : bFirst)) * 4;
-        const cols = ox1 - ox0;
-        // A whole run (see ConvTap) is one row of every pixel of the images.
-        let run: number[];
-        if (whole) run = [aAt, S, 0, bAt, V, 0, images * H * W, 1, 1, 0, 0];
-        else if (imagesInner(cols, images, FILTER_SHORT_ROW)) run = [aAt, a.img, a.row, bAt, b.img, b.row, images, oy1 - oy0, cols, a.pix, b.pix];
-        else run = [aAt, a.pix, a.row, bAt, b.pix, b.row, cols, oy1 - oy0, images, a.img, b.img];
-        perThread[t]!.push({ fn: 'accumulate', args: [...run, c1 - c0, V, dw, Vp] });
-      }
-    }
-    runHeapCalls(pool, CONV_FILTER_GRAD_WASM, perThread, simd);
+      if (c1 <= c0 || images <= 0) return [];
+      return taps
+        .filter(({ index }) => tap === undefined || index === tap)
+        .map(({ index, oy0, oy1, ox0, ox1, iy0, ix0, whole }) => {
+          // Operand offsets of the tap's first pixel (x at its input pixel, dy at its output pixel).
+          const [aFirst, bFirst] = transposed ? [dys.first(oy0, ox0), xs.first(iy0, ix0)] : [xs.first(iy0, ix0), dys.first(oy0, ox0)];
+          const dw = sums + (copy * sumFloats + (index * Sp + c0) * Vp) * 4;
+          const aAt = a.at + (m0 * a.img + (whole ? 0 : aFirst) + c0) * 4;
+          const bAt = b.at + (m0 * b.img + (whole ? 0 : bFirst)) * 4;
+          const cols = ox1 - ox0;
+          // A whole run (see ConvTap) is one row of every pixel of the images.
+          let run: number[];
+          if (whole) run = [aAt, S, 0, bAt, V, 0, images * H * W, 1, 1, 0, 0];
+          else if (imagesInner(cols, images, FILTER_SHORT_ROW)) run = [aAt, a.img, a.row, bAt, b.img, b.row, images, oy1 - oy0, cols, a.pix, b.pix];
+          else run = [aAt, a.pix, a.row, bAt, b.pix, b.row, cols, oy1 - oy0, images, a.img, b.img];
+          return { fn: 'accumulate', args: [...run, c1 - c0, V, dw, Vp] };
+        });
+    });
+    runHeapTasks(pool, CONV_FILTER_GRAD_WASM, tasks, simd);
     if (!direct) {
       const heap = wasm.HEAPF32;
       const from = scratch / 4;

@@ -8,7 +8,7 @@ import { checkConvBackpropArgs, convBackpropInfo, convTaps, imagesInner, runWasm
 import type { KernelArgs } from './wasm-kernel-util.js';
 import { sliceOnHeap, type CopyRuns } from './slice.js';
 import { heapModule } from './simd/heap-module.js';
-import { heapWorkers, runHeapCalls, share, type HeapCall } from './simd/heap-workers.js';
+import { heapWorkers, runHeapTasks, share, type HeapTask } from './simd/heap-workers.js';
 import * as CONV_INPUT_GRAD_WASM from './simd/conv-input-grad.wasm.js';
 import * as COPY_RUNS_WASM from './simd/copy-runs.wasm.js';
 
@@ -21,6 +21,9 @@ const KERNEL = 'Conv2DBackpropInput (wasm)';
  * 11.6 -> 10.0 ms; no change from 8-pixel rows on.
  */
 const INPUT_SHORT_ROW = 8;
+
+/** Image ranges per thread: threads that run slower take fewer (see heap-workers). */
+const TASKS_PER_THREAD = 4;
 
 /** Plan of the sub-pixel decomposition along one spatial axis (rows or columns). */
 interface AxisPlan {
@@ -95,6 +98,7 @@ interface ConvInputGradSimd extends WebAssembly.Exports {
     dy: number, dyPix: number, dyRow: number, dyImg: number, dx: number, dxPix: number, dxRow: number, dxImg: number,
     n: number, rows: number, images: number, Co: number, Cip: number, wt: number,
   ): void;
+  transposeTaps(w: number, wt: number, taps: number, Ci: number, Co: number, Cip: number): void;
 }
 
 /**
@@ -118,32 +122,25 @@ export function inputGradBySimd(backend: BackendWasm, simd: ConvInputGradSimd, d
     const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
     // Filter [kh, kw, Ci, Co] -> per tap [Co, Cip], zero beyond Ci.
     const wt = scratch;
-    const wtView = new Float32Array(heap.buffer, wt, kh * kw * Co * Cip).fill(0);
-    const f = offset(filter) / 4;
-    for (let tap = 0; tap < kh * kw; tap++) {
-      for (let ci = 0; ci < Ci; ci++) {
-        const from = f + (tap * Ci + ci) * Co;
-        for (let co = 0; co < Co; co++) wtView[(tap * Co + co) * Cip + ci] = heap[from + co]!;
-      }
-    }
+    if (padded) new Float32Array(heap.buffer, wt, kh * kw * Co * Cip).fill(0);
+    simd.transposeTaps(offset(filter), wt, kh * kw, Ci, Co, Cip);
     const dx = padded ? scratch + wtBytes : offset(out);
     new Float32Array(heap.buffer, dx, B * H * W * Cip).fill(0);
     const dys = offset(dy);
     const pool = heapWorkers(backend);
     const threads = pool?.threads ?? 1;
-    const perThread: HeapCall[][] = Array.from({ length: threads }, () => []);
     const taps = [...convTaps(info)];
-    for (let t = 0; t < threads; t++) {
-      // The threads take disjoint images, so their writes never meet.
-      const [b0, b1] = share(B, threads, t);
-      if (b1 <= b0) continue;
-      for (const { index, oy0, oy1, ox0, ox1, iy0, ix0, whole } of taps) {
+    // Tasks take disjoint images, so their writes never meet; a few per thread, for balance.
+    const parts = Math.min(B, TASKS_PER_THREAD * threads);
+    const tasks: HeapTask[] = Array.from({ length: parts }, (_, part) => {
+      const [b0, b1] = share(B, parts, part);
+      if (b1 <= b0) return [];
+      return taps.map(({ index, oy0, oy1, ox0, ox1, iy0, ix0, whole }) => {
         const tapWt = wt + index * Co * Cip * 4;
         if (whole) {
           // One run over every pixel of the images.
           const p0 = b0 * H * W;
-          perThread[t]!.push({ fn: 'accumulate', args: [dys + p0 * Co * 4, Co, 0, 0, dx + p0 * Cip * 4, Cip, 0, 0, (b1 - b0) * H * W, 1, 1, Co, Cip, tapWt] });
-          continue;
+          return { fn: 'accumulate', args: [dys + p0 * Co * 4, Co, 0, 0, dx + p0 * Cip * 4, Cip, 0, 0, (b1 - b0) * H * W, 1, 1, Co, Cip, tapWt] };
         }
         const dyAt = dys + ((b0 * Ho + oy0) * Wo + ox0) * Co * 4;
         const dxAt = dx + ((b0 * H + iy0) * W + ix0) * Cip * 4;
@@ -151,10 +148,10 @@ export function inputGradBySimd(backend: BackendWasm, simd: ConvInputGradSimd, d
         const run = imagesInner(ox1 - ox0, b1 - b0, INPUT_SHORT_ROW)
           ? [dyAt, dyImg, Wo * Co, dyPix, dxAt, dxImg, sh * W * Cip, dxPix, b1 - b0, oy1 - oy0, ox1 - ox0]
           : [dyAt, dyPix, Wo * Co, dyImg, dxAt, dxPix, sh * W * Cip, dxImg, ox1 - ox0, oy1 - oy0, b1 - b0];
-        perThread[t]!.push({ fn: 'accumulate', args: [...run, Co, Cip, tapWt] });
-      }
-    }
-    runHeapCalls(pool, CONV_INPUT_GRAD_WASM, perThread, simd);
+        return { fn: 'accumulate', args: [...run, Co, Cip, tapWt] };
+      });
+    });
+    runHeapTasks(pool, CONV_INPUT_GRAD_WASM, tasks, simd);
     if (padded) {
       const copy = heapModule<CopyRuns>(backend, COPY_RUNS_WASM)!;
       copy.copyRuns(dx, Cip * 4, offset(out), Ci * 4, Ci * 4, B * H * W);

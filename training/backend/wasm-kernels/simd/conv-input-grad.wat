@@ -132,4 +132,28 @@
       (local.set $ix (i32.add (local.get $ix) (local.get $dxImg)))
       (local.set $m (i32.sub (local.get $m) (i32.const 1)))
       (br_if $imageLoop (local.get $m))))
+
+  ;; wt[tap][co * Cip + ci] = w[tap][ci * Co + co] for tap < taps, ci < Ci, co < Co: each tap of
+  ;; a [kh, kw, Ci, Co] filter transposed to the [Co, Cip] rows "accumulate" reads. wt's columns
+  ;; from Ci to Cip are left as they are (the caller zeroes them).
+  (func (export "transposeTaps") (param $w i32) (param $wt i32) (param $taps i32) (param $Ci i32) (param $Co i32) (param $Cip i32)
+    (local $tap i32) (local $ci i32) (local $co i32) (local $src i32) (local $dst i32) (local $tapOut i32)
+    (if (i32.or (i32.or (i32.eqz (local.get $taps)) (i32.eqz (local.get $Ci))) (i32.eqz (local.get $Co))) (then (return)))
+    (local.set $src (local.get $w))
+    (loop $tapLoop
+      (local.set $tapOut (i32.add (local.get $wt) (i32.shl (i32.mul (local.get $tap) (i32.mul (local.get $Co) (local.get $Cip))) (i32.const 2))))
+      (local.set $ci (i32.const 0))
+      (loop $ciLoop
+        (local.set $dst (i32.add (local.get $tapOut) (i32.shl (local.get $ci) (i32.const 2))))
+        (local.set $co (local.get $Co))
+        (loop $coLoop
+          (f32.store (local.get $dst) (f32.load (local.get $src)))
+          (local.set $src (i32.add (local.get $src) (i32.const 4)))
+          (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $Cip) (i32.const 2))))
+          (local.set $co (i32.sub (local.get $co) (i32.const 1)))
+          (br_if $coLoop (local.get $co)))
+        (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+        (br_if $ciLoop (i32.lt_u (local.get $ci) (local.get $Ci))))
+      (local.set $tap (i32.add (local.get $tap) (i32.const 1)))
+      (br_if $tapLoop (i32.lt_u (local.get $tap) (local.get $taps)))))
 )

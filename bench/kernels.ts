@@ -228,7 +228,7 @@ function benchMemoryKernels(iters: number): MemRow[] {
 
 /** One full training step (forward, backward, SGD) of the CIFAR-10 7-exit model, stage 1 with GE. */
 async function trainStepRow(): Promise<{ msPerStep: number; imagesPerSecond: number }> {
-  return benchTrainStep({ batchSize: BATCH, iters: 3 });
+  return benchTrainStep({ batchSize: BATCH, warmup: 2, iters: 3, minSeconds: 0 });
 }
 
 const fmt = (v: number, digits = 1) => v.toFixed(digits);

@@ -11,7 +11,7 @@ import { DEFAULT_MSDNET_CONFIG, type MsdNetConfig } from '../training/models/ind
 const [configJson, threads, batch, iters, backend] = process.argv.slice(2);
 const overrides = JSON.parse(configJson ?? '{}') as Partial<MsdNetConfig>;
 const info = await selectTrainingBackend({ backend: backend ?? 'auto', threads: Number(threads ?? 2) });
-const result = await benchTrainStep({ batchSize: Number(batch ?? 64), iters: Number(iters ?? 5), msdnet: { ...DEFAULT_MSDNET_CONFIG, ...overrides } });
+const result = await benchTrainStep({ batchSize: Number(batch ?? 64), iters: Number(iters ?? 10), msdnet: { ...DEFAULT_MSDNET_CONFIG, ...overrides } });
 process.stdout.write(
   `${JSON.stringify({ backend: info.name, threads: info.threads, ...(info.adapter ? { adapter: info.adapter } : {}), ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

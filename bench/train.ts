@@ -8,7 +8,7 @@
  * Each configuration is measured --runs times (default 3), PyTorch and ours alternating, and
  * judged on the medians (each run is kept in the JSON): this machine's speed drifts by tens of
  * percent from minute to minute.
- * Flags: --threads N (default 2), --iters N (default 5), --batch N[,N...] (default 64), --runs N,
+ * Flags: --threads N (default 2), --iters N (least timed steps, default 10, as the peer's), --batch N[,N...] (default 64), --runs N,
  * --backends LIST (default: wasm, plus webgpu on a hardware adapter; naming webgpu forces it),
  * --python PATH (default /usr/bin/python3), --out PATH.
  */
@@ -33,7 +33,7 @@ function wholeNumbers(name: string, fallback: string): number[] {
   return values;
 }
 const threads = wholeNumbers('--threads', '2')[0]!;
-const iters = wholeNumbers('--iters', '5')[0]!;
+const iters = wholeNumbers('--iters', '10')[0]!;
 const batches = wholeNumbers('--batch', '64');
 const runs = wholeNumbers('--runs', '3')[0]!;
 const python = flag('--python', PYTHON);
@@ -93,7 +93,7 @@ function torch(peerArgs: string[], batch: number): Measurement {
   // Peak RSS read inside the same interpreter after the peer's benchmark ran.
   const code = [
     'import json, resource, runpy, sys',
-    `sys.argv = ${JSON.stringify([PEER, '--bench-train', '--threads', String(threads), '--batch-size', String(batch), ...peerArgs])}`,
+    `sys.argv = ${JSON.stringify([PEER, '--bench-train', '--threads', String(threads), '--batch-size', String(batch), '--iters', String(iters), ...peerArgs])}`,
     'import io, contextlib',
     'buf = io.StringIO()',
     'with contextlib.redirect_stdout(buf):',

@@ -36,7 +36,8 @@ export interface TrainStepBenchResult {
  * Times stage-1 training steps on random data (the input values do not change the work done),
  * by the protocol of the PyTorch peer's `--bench-train` (3 warm-up steps, then at least 10 steps
  * and 5 seconds), so that `bench:train` compares like with like: the first steps after start-up
- * run slower (here about 890 ms in steps 3-7 against about 780 ms from step 12 on).
+ * run slower (7-exit MSDNet, batch 64, 2 threads, means of 4 runs: 1,062 ms per step in steps 3-7,
+ * 958 in steps 8-12, 964 in steps 13-24).
  */
 export async function benchTrainStep(options: TrainStepBenchOptions = {}): Promise<TrainStepBenchResult> {
   const batch = options.batchSize ?? 64;

@@ -19,6 +19,7 @@ import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeWebGpuAdapter } from '../training/backend/webgpu-device.js';
+import { BENCH_MIN_SECONDS, BENCH_WARMUP_STEPS } from '../training/bench-train-step.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -93,7 +94,7 @@ function torch(peerArgs: string[], batch: number): Measurement {
   // Peak RSS read inside the same interpreter after the peer's benchmark ran.
   const code = [
     'import json, resource, runpy, sys',
-    `sys.argv = ${JSON.stringify([PEER, '--bench-train', '--threads', String(threads), '--batch-size', String(batch), '--iters', String(iters), ...peerArgs])}`,
+    `sys.argv = ${JSON.stringify([PEER, '--bench-train', '--threads', String(threads), '--batch-size', String(batch), '--iters', String(iters), '--warmup', String(BENCH_WARMUP_STEPS), '--min-seconds', String(BENCH_MIN_SECONDS), ...peerArgs])}`,
     'import io, contextlib',
     'buf = io.StringIO()',
     'with contextlib.redirect_stdout(buf):',
@@ -169,5 +170,7 @@ if (adapters.length) console.log(`WebGPU adapter: ${adapters.join('; ')}`);
 if (note) console.log(`${note}.`);
 if (skip) console.log(`PyTorch comparison skipped: ${skip}.`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, batches, runs, python, results }, null, 2)}\n`);
+// Both sides' timing protocol, so that runs of different dates can be compared (it changed on 2026-12-07).
+const protocol = { warmupSteps: BENCH_WARMUP_STEPS, minSteps: iters, minSeconds: BENCH_MIN_SECONDS };
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, threads, batches, runs, protocol, python, results }, null, 2)}\n`);
 console.log(`wrote ${out}`);

@@ -10,6 +10,10 @@ import { planObjective } from './objective.js';
 import { Sgd } from './optim/sgd.js';
 import { trainStep } from './train-step.js';
 
+/** The PyTorch peer's `--bench-train` protocol: warm-up steps, then at least this many seconds. */
+export const BENCH_WARMUP_STEPS = 3;
+export const BENCH_MIN_SECONDS = 5;
+
 export interface TrainStepBenchOptions {
   /** @defaultValue 64 */
   batchSize?: number;
@@ -41,9 +45,9 @@ export interface TrainStepBenchResult {
  */
 export async function benchTrainStep(options: TrainStepBenchOptions = {}): Promise<TrainStepBenchResult> {
   const batch = options.batchSize ?? 64;
-  const warmup = options.warmup ?? 3;
+  const warmup = options.warmup ?? BENCH_WARMUP_STEPS;
   const iters = options.iters ?? 10;
-  const minMs = (options.minSeconds ?? 5) * 1000;
+  const minMs = (options.minSeconds ?? BENCH_MIN_SECONDS) * 1000;
   const msdnet = options.msdnet ?? DEFAULT_MSDNET_CONFIG;
   const model = MultiExitModel.create({ msdnet, ge: options.ge ?? true, linearHeads: true, iscHeads: false, iscDetach: false });
   const plan = planObjective(model, { objective: 'stage1' });

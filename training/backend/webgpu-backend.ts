@@ -9,11 +9,16 @@ import { describeWebGpuAdapter, probeWebGpuAdapter, type WebGpuAdapterSummary } 
 /**
  * tfjs-backend-webgpu reads a GPU buffer synchronously by drawing it into an `OffscreenCanvas`,
  * which Node lacks: `dataSync()` would fail with "OffscreenCanvas is not defined". This makes
- * that failure say what to do instead (training code reads with `await data()`).
+ * that failure say what to do instead (training code reads with `await data()`). Data still on
+ * the CPU side is read as before: tfjs itself reads such small tensors synchronously (its Concat
+ * of small CPU-resident inputs, for one, as in the BatchNorm running-statistic update).
  */
 function explainSyncReads(proto: { readSync(dataId: object): unknown }): void {
   if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas !== 'undefined') return;
-  proto.readSync = () => {
+  const readSync = proto.readSync;
+  proto.readSync = function (this: { tensorMap: { get(dataId: object): { values?: unknown; dtype?: string } | undefined } }, dataId: object) {
+    const data = this.tensorMap.get(dataId);
+    if (data !== undefined && (data.values != null || data.dtype === 'string')) return readSync.call(this, dataId);
     throw new Error('webgpu backend in Node: synchronous reads (dataSync, arraySync) are unavailable; read tensors with await data()');
   };
 }

@@ -107,5 +107,20 @@ describe('BatchNorm by primitive ops, ReLU, dense concatenation, webgpu against 
       tf.concat([a!, b!, c!], -1),
     );
   });
+});
 
+describe('synchronous reads on webgpu in Node', () => {
+  it('read CPU-side data (as tfjs does for small Concat inputs) and explain the GPU-side failure', async () => {
+    await useTestBackend('webgpu');
+    // Small tensors made from values stay CPU-side: a Concat of them runs on the CPU and reads
+    // them synchronously (the BatchNorm running-statistic update does exactly this).
+    const parts = [tf.tensor1d([1, 2]), tf.tensor1d([3])];
+    const joined = tf.concat(parts);
+    expect(Array.from(await joined.data())).toEqual([1, 2, 3]);
+    // A GPU result cannot be read synchronously in Node: the error says what to do instead.
+    const onGpu = tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]));
+    expect(() => onGpu.dataSync()).toThrow(/synchronous reads .* await data\(\)/);
+    expect((await onGpu.data())[0]).toBe(64);
+    tf.dispose([...parts, joined, onGpu]);
+  });
 });

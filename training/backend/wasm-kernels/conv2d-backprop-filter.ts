@@ -24,7 +24,7 @@ const KERNEL = 'Conv2DBackpropFilter (wasm)';
 /**
  * Filter gradients of at most this many floats are split between threads by images: each thread
  * reads only its own images (1x1 gradients stream x from memory, and split by channels both
- * threads read every cache line of it), and adding up the per-thread copies is cheap.
+ * threads read every cache line of it), and adding up the per-task copies is cheap.
  */
 const SMALL_FILTER = 65536;
 
@@ -56,7 +56,7 @@ export interface FilterGradPlan {
   transposed: boolean;
   /**
    * How the threads share the work: by blocks of the splatted channels (disjoint rows of dW);
-   * by images (each thread sums into its own copy of dW, added up at the end) when dW is small
+   * by images (each task sums into its own copy of dW, added up at the end) when dW is small
    * (see SMALL_FILTER) or its blocks do not divide evenly between the threads (12 output
    * channels are 3 blocks: one thread would do two); by taps when that is uneven and there are
    * fewer images than threads.
